@@ -1,0 +1,107 @@
+import type { AuthenticationMode } from '@onramp/protocol'
+import { randomId } from '../crypto/secrets.ts'
+import { AppError } from '../errors/app-error.ts'
+import type { Device } from '../store/device-store.ts'
+import type { Grant } from '../store/grant-store.ts'
+import type { Store } from '../store/stores.ts'
+import type { Tenant } from '../store/tenant-store.ts'
+import type { Clock } from './clock.ts'
+import type { RefreshTokenManager } from './refresh-token-manager.ts'
+
+export interface AnonymousEnrollment {
+  clientId: string
+  jkt: string
+  authenticationMode: AuthenticationMode
+  hardwareKey: boolean
+  scope: string
+  amr: string[]
+}
+
+export interface EnrolledDevice {
+  device: Device
+  grant: Grant
+  refreshToken: string
+}
+
+/** Devices: anonymous enrollment creates one, with its profile and its first grant. */
+export class DeviceManager {
+  readonly #store: Store
+  readonly #clock: Clock
+  readonly #refreshTokens: RefreshTokenManager
+
+  constructor(options: { store: Store; clock: Clock; refreshTokens: RefreshTokenManager }) {
+    this.#store = options.store
+    this.#clock = options.clock
+    this.#refreshTokens = options.refreshTokens
+  }
+
+  /** Creates an anonymous profile, its device bound to the proof key, a grant and a refresh token, atomically. */
+  enrollAnonymous(tenant: Tenant, enrollment: AnonymousEnrollment): Promise<EnrolledDevice> {
+    const now = this.#clock.now()
+    const profileId = randomId()
+    const device: Device = {
+      id: randomId(),
+      tenantId: tenant.id,
+      profileId,
+      clientId: enrollment.clientId,
+      jkt: enrollment.jkt,
+      authenticationMode: enrollment.authenticationMode,
+      hardwareKey: enrollment.hardwareKey,
+      createdAt: now,
+      lastSeenAt: now,
+      revokedAt: undefined,
+    }
+    const grant: Grant = {
+      id: randomId(),
+      tenantId: tenant.id,
+      profileId,
+      clientId: enrollment.clientId,
+      deviceId: device.id,
+      jkt: enrollment.jkt,
+      scope: enrollment.scope,
+      acr: '0',
+      amr: enrollment.amr,
+      createdAt: now,
+      expiresAt: now + tenant.settings.refreshTokenAbsoluteTtl,
+      revokedAt: undefined,
+      revokedReason: undefined,
+    }
+    return this.#store.transaction(async (stores) => {
+      await stores.profiles.create({
+        id: profileId,
+        tenantId: tenant.id,
+        kind: 'anonymous',
+        createdAt: now,
+        lastActiveAt: now,
+      })
+      await stores.devices.create(device)
+      await stores.grants.create(grant)
+      const refreshToken = await this.#refreshTokens.issue(stores, tenant, grant)
+      return { device, grant, refreshToken }
+    })
+  }
+
+  list(
+    tenantId: string,
+    options?: { profileId?: string; limit?: number; after?: string },
+  ): Promise<Device[]> {
+    return this.#store.devices.list(tenantId, options)
+  }
+
+  async get(tenantId: string, deviceId: string): Promise<Device> {
+    const device = await this.#store.devices.get(tenantId, deviceId)
+    if (!device) throw new AppError('not_found', `device "${deviceId}" does not exist`)
+    return device
+  }
+
+  /** Revokes the device and every grant (and so every token) issued to it. */
+  async revoke(tenantId: string, deviceId: string): Promise<{ grantsRevoked: number }> {
+    const now = this.#clock.now()
+    return this.#store.transaction(async (stores) => {
+      if (!(await stores.devices.get(tenantId, deviceId)))
+        throw new AppError('not_found', `device "${deviceId}" does not exist`)
+      await stores.devices.revoke(tenantId, deviceId, now)
+      return { grantsRevoked: await stores.grants.revokeForDevice(tenantId, deviceId, 'device_revoked', now) }
+    })
+  }
+}

@@ -1,0 +1,158 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
+import { encodeJWSSigningInput } from '../crypto/jws.ts'
+import { importPublicJWK, signES256 } from '../crypto/jws-algorithms.ts'
+import type { SecretBox } from '../crypto/secret-box.ts'
+import type { SigningKeyRecord, SigningKeyStore } from '../store/signing-key-store.ts'
+import type { Stores } from '../store/stores.ts'
+import type { Clock } from './clock.ts'
+
+export interface PublicJWK {
+  kty: string
+  crv: string
+  x: string
+  y: string
+  kid: string
+  alg: string
+  use: 'sig'
+}
+
+interface TenantKeys {
+  loadedAt: number
+  /** Reload no sooner than this when asked for an unknown `kid`, so random kids cannot flood the database. */
+  reloadAfter: number
+  active: { kid: string; key: KeyObject } | undefined
+  verification: Map<string, KeyObject>
+  jwks: PublicJWK[]
+}
+
+/** Other nodes notice a rotation within this many seconds. */
+const cacheSeconds = 30
+
+/**
+ * Per-tenant ES256 signing keys: private keys sealed at rest, public keys published until every
+ * token they signed has expired. Keys are cached per tenant; a rotation elsewhere in a cluster is
+ * picked up when the cache ages out or a token names a `kid` we have not seen.
+ */
+export class KeyManager {
+  readonly #store: SigningKeyStore
+  readonly #box: SecretBox
+  readonly #clock: Clock
+  readonly #cache = new Map<string, TenantKeys>()
+  readonly #loading = new Map<string, Promise<TenantKeys>>()
+
+  constructor(options: { store: SigningKeyStore; secretBox: SecretBox; clock: Clock }) {
+    this.#store = options.store
+    this.#box = options.secretBox
+    this.#clock = options.clock
+  }
+
+  /** Creates a new active key for the tenant, in the caller's transaction. */
+  async createKey(tenantId: string, stores: Pick<Stores, 'signingKeys'>): Promise<string> {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const jwk = publicKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string; y: string }
+    const kid = jwkThumbprint(jwk)
+    await stores.signingKeys.insert({
+      kid,
+      tenantId,
+      alg: 'ES256',
+      publicJWK: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      privateKey: this.#box.seal(
+        privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+        `signing-key:${kid}`,
+      ),
+      status: 'active',
+      createdAt: this.#clock.now(),
+      retiredAt: undefined,
+      publishUntil: undefined,
+    })
+    this.#cache.delete(tenantId)
+    return kid
+  }
+
+  /**
+   * Retires the active key (still published for `publishSeconds`) and makes a new one.
+   * `publishSeconds` must cover the longest token lifetime of the tenant.
+   */
+  async rotate(
+    tenantId: string,
+    stores: Pick<Stores, 'signingKeys'>,
+    publishSeconds: number,
+  ): Promise<string> {
+    const now = this.#clock.now()
+    // Nodes may keep signing with the old key until their cache ages out.
+    await stores.signingKeys.retireActive(tenantId, {
+      retiredAt: now,
+      publishUntil: now + publishSeconds + cacheSeconds,
+    })
+    const kid = await this.createKey(tenantId, stores)
+    this.#cache.delete(tenantId)
+    return kid
+  }
+
+  /** Signs a JWT with the tenant's active key. */
+  async signJWT(tenantId: string, typ: string, payload: object): Promise<string> {
+    const keys = await this.#keys(tenantId)
+    if (!keys.active) throw new Error(`tenant ${tenantId} has no active signing key`)
+    const input = encodeJWSSigningInput({ alg: 'ES256', typ, kid: keys.active.kid }, payload)
+    return `${input}.${signES256(keys.active.key, input).toString('base64url')}`
+  }
+
+  async verificationKey(tenantId: string, kid: string): Promise<KeyObject | undefined> {
+    let keys = await this.#keys(tenantId)
+    const key = keys.verification.get(kid)
+    if (key || this.#clock.now() < keys.reloadAfter) return key
+    this.#cache.delete(tenantId)
+    keys = await this.#keys(tenantId)
+    return keys.verification.get(kid)
+  }
+
+  async jwks(tenantId: string): Promise<{ keys: PublicJWK[] }> {
+    return { keys: (await this.#keys(tenantId)).jwks }
+  }
+
+  async list(tenantId: string): Promise<SigningKeyRecord[]> {
+    return this.#store.listPublished(tenantId, this.#clock.now())
+  }
+
+  forget(tenantId: string): void {
+    this.#cache.delete(tenantId)
+  }
+
+  async #keys(tenantId: string): Promise<TenantKeys> {
+    const now = this.#clock.now()
+    const cached = this.#cache.get(tenantId)
+    if (cached && now - cached.loadedAt < cacheSeconds) return cached
+    let loading = this.#loading.get(tenantId)
+    if (!loading) {
+      loading = this.#load(tenantId).finally(() => this.#loading.delete(tenantId))
+      this.#loading.set(tenantId, loading)
+    }
+    return loading
+  }
+
+  async #load(tenantId: string): Promise<TenantKeys> {
+    const now = this.#clock.now()
+    const records = await this.#store.listPublished(tenantId, now)
+    const activeRecord = records.find((r) => r.status === 'active')
+    const keys: TenantKeys = {
+      loadedAt: now,
+      reloadAfter: now + 5,
+      active: activeRecord && {
+        kid: activeRecord.kid,
+        key: createPrivateKey(this.#box.open(activeRecord.privateKey, `signing-key:${activeRecord.kid}`)),
+      },
+      verification: new Map(
+        records.map((r) => [r.kid, importPublicJWK(r.publicJWK as Record<string, unknown>)]),
+      ),
+      jwks: records.map((r) => ({
+        ...(r.publicJWK as Omit<PublicJWK, 'kid' | 'alg' | 'use'>),
+        kid: r.kid,
+        alg: r.alg,
+        use: 'sig',
+      })),
+    }
+    this.#cache.set(tenantId, keys)
+    return keys
+  }
+}

@@ -1,0 +1,32 @@
+import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+
+export interface RateLimit {
+  limit: number
+  windowSeconds: number
+}
+
+/** Fixed-window counters in the ephemeral store, so every node of a cluster shares them. */
+export class RateLimiter {
+  readonly #store: EphemeralStore
+
+  constructor(store: EphemeralStore) {
+    this.#store = store
+  }
+
+  /** Counts a hit against every named limit; returns the seconds to wait if any is exceeded. */
+  async hit(checks: { key: string; limit: RateLimit }[]): Promise<number | undefined> {
+    const window = (limit: RateLimit): number => Math.floor(Date.now() / 1000 / limit.windowSeconds)
+    const counts = await Promise.all(
+      checks.map(({ key, limit }) =>
+        this.#store.increment(`rl:${key}:${window(limit)}`, limit.windowSeconds),
+      ),
+    )
+    const exceeded = checks.filter((check, i) => counts[i]! > check.limit.limit)
+    if (exceeded.length === 0) return undefined
+    return Math.max(
+      ...exceeded.map(
+        ({ limit }) => limit.windowSeconds - (Math.floor(Date.now() / 1000) % limit.windowSeconds),
+      ),
+    )
+  }
+}

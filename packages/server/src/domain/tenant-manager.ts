@@ -1,0 +1,115 @@
+import { AppError } from '../errors/app-error.ts'
+import type { Store } from '../store/stores.ts'
+import type { Tenant, TenantSettings } from '../store/tenant-store.ts'
+import type { Clock } from './clock.ts'
+import type { KeyManager } from './key-manager.ts'
+import { TTLCache } from './ttl-cache.ts'
+
+export const defaultTenantSettings: TenantSettings = {
+  accessTokenTtl: 300,
+  refreshTokenIdleTtl: 30 * 24 * 3600,
+  refreshTokenAbsoluteTtl: 365 * 24 * 3600,
+  dpopNonce: false,
+  anonymousInactivityDays: 30,
+}
+
+const tenantIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+export class TenantManager {
+  readonly #store: Store
+  readonly #keys: KeyManager
+  readonly #clock: Clock
+  readonly #cache = new TTLCache<Tenant | undefined>({ ttlMilliseconds: 5000 })
+
+  constructor(options: { store: Store; keys: KeyManager; clock: Clock }) {
+    this.#store = options.store
+    this.#keys = options.keys
+    this.#clock = options.clock
+  }
+
+  /** The tenant for a request, from a short-lived cache. */
+  async find(id: string): Promise<Tenant | undefined> {
+    if (!tenantIdPattern.test(id)) return undefined
+    return this.#cache.get(id, () => this.#store.tenants.get(id))
+  }
+
+  async get(id: string): Promise<Tenant> {
+    const tenant = await this.#store.tenants.get(id)
+    if (!tenant) throw new AppError('not_found', `tenant "${id}" does not exist`)
+    return tenant
+  }
+
+  list(): Promise<Tenant[]> {
+    return this.#store.tenants.list()
+  }
+
+  /** Creates the tenant with its first signing key, atomically. */
+  async create(input: { id: string; name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant> {
+    if (!tenantIdPattern.test(input.id)) {
+      throw new AppError(
+        'invalid_input',
+        'tenant id must be 1–63 lower-case letters, digits or dashes, starting with a letter or digit',
+      )
+    }
+    const tenant: Tenant = {
+      id: input.id,
+      name: input.name ?? input.id,
+      settings: validateSettings({ ...defaultTenantSettings, ...input.settings }),
+      createdAt: this.#clock.now(),
+    }
+    await this.#store.transaction(async (stores) => {
+      if (await stores.tenants.get(tenant.id))
+        throw new AppError('conflict', `tenant "${tenant.id}" already exists`)
+      await stores.tenants.create(tenant)
+      await this.#keys.createKey(tenant.id, stores)
+    })
+    this.#cache.delete(tenant.id)
+    return tenant
+  }
+
+  async update(id: string, patch: { name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant> {
+    const tenant = await this.get(id)
+    const settings = validateSettings({ ...tenant.settings, ...patch.settings })
+    await this.#store.tenants.update(id, { name: patch.name ?? tenant.name, settings })
+    this.#cache.delete(id)
+    return { ...tenant, name: patch.name ?? tenant.name, settings }
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.#store.tenants.delete(id)))
+      throw new AppError('not_found', `tenant "${id}" does not exist`)
+    this.#cache.delete(id)
+    this.#keys.forget(id)
+  }
+}
+
+function validateSettings(settings: TenantSettings): TenantSettings {
+  const positive = [
+    'accessTokenTtl',
+    'refreshTokenIdleTtl',
+    'refreshTokenAbsoluteTtl',
+    'anonymousInactivityDays',
+  ] as const
+  for (const key of positive) {
+    const value = settings[key]
+    if (!Number.isInteger(value) || value <= 0)
+      throw new AppError('invalid_input', `settings.${key} must be a positive whole number`)
+  }
+  if (settings.accessTokenTtl > 86400)
+    throw new AppError('invalid_input', 'settings.accessTokenTtl must be at most 86400 seconds')
+  if (settings.refreshTokenIdleTtl > settings.refreshTokenAbsoluteTtl) {
+    throw new AppError(
+      'invalid_input',
+      'settings.refreshTokenIdleTtl must not exceed settings.refreshTokenAbsoluteTtl',
+    )
+  }
+  if (typeof settings.dpopNonce !== 'boolean')
+    throw new AppError('invalid_input', 'settings.dpopNonce must be a boolean')
+  return {
+    accessTokenTtl: settings.accessTokenTtl,
+    refreshTokenIdleTtl: settings.refreshTokenIdleTtl,
+    refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl,
+    dpopNonce: settings.dpopNonce,
+    anonymousInactivityDays: settings.anonymousInactivityDays,
+  }
+}

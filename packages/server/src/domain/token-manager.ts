@@ -1,0 +1,116 @@
+import type { AccessTokenClaims } from '@onramp/protocol'
+import { decodeJWS, JWSFormatError } from '../crypto/jws.ts'
+import { isJWSAlgorithm, verifySignature } from '../crypto/jws-algorithms.ts'
+import { randomId } from '../crypto/secrets.ts'
+import type { Grant } from '../store/grant-store.ts'
+import type { Stores } from '../store/stores.ts'
+import type { Tenant } from '../store/tenant-store.ts'
+import type { Clock } from './clock.ts'
+import type { KeyManager } from './key-manager.ts'
+
+export interface AccessTokenRequest {
+  subject: string
+  audience: string
+  clientId: string
+  scope: string
+  acr?: string
+  amr?: string[]
+  sid?: string
+  jkt?: string
+  ttl: number
+}
+
+export interface IssuedAccessToken {
+  token: string
+  expiresIn: number
+  claims: AccessTokenClaims
+}
+
+/** Why a token is not accepted; callers map it to their protocol's error. */
+export type TokenRejection = 'malformed' | 'signature' | 'issuer' | 'expired' | 'type' | 'revoked'
+
+export class TokenRejected extends Error {
+  readonly reason: TokenRejection
+  constructor(reason: TokenRejection, message: string) {
+    super(message)
+    this.name = 'TokenRejected'
+    this.reason = reason
+  }
+}
+
+/** Issues and verifies RFC 9068 JWT access tokens for one server (all tenants). */
+export class TokenManager {
+  readonly #keys: KeyManager
+  readonly #clock: Clock
+  readonly #publicUrl: string
+
+  constructor(options: { keys: KeyManager; clock: Clock; publicUrl: string }) {
+    this.#keys = options.keys
+    this.#clock = options.clock
+    this.#publicUrl = options.publicUrl
+  }
+
+  issuer(tenantId: string): string {
+    return `${this.#publicUrl}/t/${tenantId}`
+  }
+
+  async issueAccessToken(tenant: Tenant, request: AccessTokenRequest): Promise<IssuedAccessToken> {
+    const iat = this.#clock.now()
+    const claims: AccessTokenClaims = {
+      iss: this.issuer(tenant.id),
+      sub: request.subject,
+      aud: request.audience,
+      client_id: request.clientId,
+      ...(request.scope && { scope: request.scope }),
+      iat,
+      exp: iat + request.ttl,
+      jti: randomId(),
+      ...(request.acr !== undefined && { acr: request.acr }),
+      ...(request.amr && { amr: request.amr }),
+      ...(request.sid && { sid: request.sid }),
+      ...(request.jkt && { cnf: { jkt: request.jkt } }),
+    }
+    return { token: await this.#keys.signJWT(tenant.id, 'at+jwt', claims), expiresIn: request.ttl, claims }
+  }
+
+  /**
+   * Checks signature, type, issuer and expiry of one of the tenant's access tokens (audience is
+   * the caller's business). Tokens of another tenant fail: their `kid` is not among this tenant's keys.
+   */
+  async verifyAccessToken(tenantId: string, token: string): Promise<AccessTokenClaims> {
+    let decoded: ReturnType<typeof decodeJWS>
+    try {
+      decoded = decodeJWS(token)
+    } catch (error) {
+      if (error instanceof JWSFormatError) throw new TokenRejected('malformed', 'token is not a JWT')
+      throw error
+    }
+    const { header, payload } = decoded
+    if (header.typ !== 'at+jwt') throw new TokenRejected('type', 'not an access token')
+    if (header.alg !== 'ES256' || !isJWSAlgorithm(header.alg) || typeof header.kid !== 'string') {
+      throw new TokenRejected('signature', 'unexpected token algorithm')
+    }
+    const key = await this.#keys.verificationKey(tenantId, header.kid)
+    if (!key || !verifySignature('ES256', key, decoded.signingInput, decoded.signature)) {
+      throw new TokenRejected('signature', 'token signature is invalid')
+    }
+    if (payload.iss !== this.issuer(tenantId)) throw new TokenRejected('issuer', 'token is of another issuer')
+    if (typeof payload.exp !== 'number' || payload.exp <= this.#clock.now())
+      throw new TokenRejected('expired', 'token has expired')
+    return payload as unknown as AccessTokenClaims
+  }
+
+  /** The token's family, if it is still active: revoked or superseded families end every token in them. */
+  async activeGrant(
+    tenantId: string,
+    claims: AccessTokenClaims,
+    stores: Pick<Stores, 'grants'>,
+  ): Promise<Grant | undefined> {
+    if (!claims.sid) return undefined
+    const grant = await stores.grants.get(tenantId, claims.sid)
+    if (!grant || grant.revokedAt !== undefined || grant.expiresAt <= this.#clock.now()) {
+      throw new TokenRejected('revoked', 'token has been revoked')
+    }
+    return grant
+  }
+}

@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import type { Services } from '../domain/services.ts'
+import { registerErrorHandler } from './error-handler.ts'
+import { registerFormBodyParser } from './form-body.ts'
+import { registerMetrics } from './metrics.ts'
+import { appConfigRoute } from './routes/app-config.ts'
+import { discoveryRoutes, rootDiscoveryRoute } from './routes/discovery.ts'
+import { healthRoutes } from './routes/health.ts'
+import { introspectionRoute } from './routes/introspection.ts'
+import { jwksRoute } from './routes/jwks.ts'
+import { revocationRoute } from './routes/revocation.ts'
+import { tokenRoute } from './routes/token.ts'
+import { userinfoRoute } from './routes/userinfo.ts'
+import { resolveTenant } from './tenant-context.ts'
+
+export interface AppOptions {
+  services: Services
+  logLevel: string
+  bodyLimit: number
+  trustProxy: boolean
+}
+
+/** Logs never carry credentials, whatever a handler passes the logger. */
+const redact = [
+  'req.headers.authorization',
+  'req.headers.dpop',
+  'req.headers.cookie',
+  '*.token',
+  '*.refresh_token',
+  '*.client_secret',
+]
+
+export function createHTTPServer(options: {
+  logLevel: string
+  bodyLimit: number
+  trustProxy: boolean
+}): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel, redact },
+    // Per-request access logs cost throughput; metrics count requests, and errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  })
+  registerErrorHandler(app)
+  registerFormBodyParser(app)
+  return app
+}
+
+/** The public server: per-tenant OAuth endpoints under `/t/{tenant}`, discovery, health, metrics. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { services } = options
+  const app = createHTTPServer(options)
+  const registry = registerMetrics(app)
+  healthRoutes(app, services, registry)
+  app.register(async (root) => {
+    resolveTenant(root, services)
+    rootDiscoveryRoute(root, services)
+  })
+  app.register(
+    async (tenantApp) => {
+      resolveTenant(tenantApp, services)
+      discoveryRoutes(tenantApp, services)
+      jwksRoute(tenantApp, services)
+      tokenRoute(tenantApp, services)
+      revocationRoute(tenantApp, services)
+      introspectionRoute(tenantApp, services)
+      userinfoRoute(tenantApp, services)
+      appConfigRoute(tenantApp, services)
+    },
+    { prefix: '/t/:tenant' },
+  )
+  return app
+}

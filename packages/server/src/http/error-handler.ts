@@ -1,0 +1,43 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { AppError } from '../errors/app-error.ts'
+import { OAuthError } from '../errors/oauth-error.ts'
+
+/**
+ * The one place errors become responses: protocol errors in RFC 6749 §5.2 form, application
+ * errors with their code, Fastify's own 4xx (bad JSON, body too large, wrong media type) as
+ * `invalid_request`, and anything else as a logged `server_error` that reveals nothing.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof OAuthError) {
+      return reply
+        .code(error.status)
+        .headers({ ...error.headers, 'cache-control': 'no-store' })
+        .send({ error: error.code, error_description: error.message })
+    }
+    if (error instanceof AppError) {
+      return reply.code(error.status).send({ error: error.code, error_description: error.message })
+    }
+    if (error.validation) {
+      return reply.code(400).send({
+        error: 'invalid_request',
+        error_description: `${error.validationContext ?? 'request'} ${error.message.replace(/^\S+ /, '')}`,
+      })
+    }
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: 'invalid_request', error_description: error.message })
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply
+      .code(500)
+      .send({ error: 'server_error', error_description: 'The server could not handle the request' })
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `no route for ${request.method} ${request.url.split('?')[0]}`,
+    })
+  })
+}

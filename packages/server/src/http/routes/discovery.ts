@@ -1,0 +1,57 @@
+import { GrantType } from '@onramp/protocol'
+import type { FastifyInstance } from 'fastify'
+import { JWSAlgorithms } from '../../crypto/jws-algorithms.ts'
+import type { Services } from '../../domain/services.ts'
+import { clientAuthMethods } from '../client-authentication.ts'
+import { TenantParams } from '../schemas.ts'
+
+/** RFC 8414 / OpenID Connect Discovery metadata of one tenant. */
+export function serverMetadata(issuer: string): Record<string, unknown> {
+  return {
+    issuer,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    revocation_endpoint: `${issuer}/revoke`,
+    introspection_endpoint: `${issuer}/introspect`,
+    userinfo_endpoint: `${issuer}/userinfo`,
+    grant_types_supported: [
+      GrantType.anonymous,
+      GrantType.refreshToken,
+      GrantType.tokenExchange,
+      GrantType.clientCredentials,
+    ],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: clientAuthMethods,
+    revocation_endpoint_auth_methods_supported: clientAuthMethods,
+    introspection_endpoint_auth_methods_supported: clientAuthMethods.filter((m) => m !== 'none'),
+    dpop_signing_alg_values_supported: JWSAlgorithms,
+    subject_types_supported: ['public'],
+    acr_values_supported: ['0'],
+    claims_supported: ['sub', 'acr', 'amr'],
+    authentication_modes_supported: ['no', 'password', 'biometric'],
+    app_config_endpoint: `${issuer}/app-config`,
+  }
+}
+
+export function discoveryRoutes(app: FastifyInstance, services: Services): void {
+  app.get(
+    '/.well-known/openid-configuration',
+    { schema: { params: TenantParams } },
+    async (request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return serverMetadata(services.tokens.issuer(request.tenant.id))
+    },
+  )
+}
+
+/** RFC 8414 §3: metadata of issuer `{host}/t/{tenant}` at `/.well-known/oauth-authorization-server/t/{tenant}`. */
+export function rootDiscoveryRoute(app: FastifyInstance, services: Services): void {
+  app.get(
+    '/.well-known/oauth-authorization-server/t/:tenant',
+    { schema: { params: TenantParams } },
+    async (request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return serverMetadata(services.tokens.issuer(request.tenant.id))
+    },
+  )
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import type { Services } from '../../domain/services.ts'
+
+export function healthRoutes(app: FastifyInstance, services: Services, registry: Registry): void {
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  /** Ready when the database (and Redis, in a cluster) answer. */
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await services.store.ping()
+      await services.ephemeral.ping()
+      return { status: 'ready' }
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready')
+      return reply.code(503).send({ status: 'unavailable' })
+    }
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(registry.contentType)
+    return registry.metrics()
+  })
+}

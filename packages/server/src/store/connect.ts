@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Migrator } from 'kysely/migration'
+import pg from 'pg'
+import type { Database } from './database.ts'
+import { migrationProvider } from './migrations/index.ts'
+import { adaptNodeSqlite } from './node-sqlite-adapter.ts'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  dialect: Dialect
+}
+
+// int8 columns hold epoch seconds: well inside the safe integer range.
+pg.types.setTypeParser(pg.types.builtins.INT8, Number)
+
+/** Opens PostgreSQL when a URL is given, else SQLite (`:memory:` or `{dataDir}/onramp.db`). */
+export function openDatabase(options: { databaseUrl?: string; sqlitePath?: string }): DatabaseHandle {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+  }
+  const sqlite = new DatabaseSync(options.sqlitePath ?? ':memory:')
+  sqlite.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+  )
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(sqlite) }) }),
+    dialect: 'sqlite',
+  }
+}
+
+export function sqlitePathIn(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true })
+  return join(dataDir, 'onramp.db')
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableName: 'onramp_migrations',
+    migrationLockTableName: 'onramp_migrations_lock',
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

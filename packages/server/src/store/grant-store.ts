@@ -1,0 +1,37 @@
+/** A token family (`sid`): what one authentication granted, and every token issued from it. */
+export interface Grant {
+  id: string
+  tenantId: string
+  profileId: string
+  clientId: string
+  deviceId: string | undefined
+  /** Set when the grant is DPoP-bound: every token of the family is bound to this key. */
+  jkt: string | undefined
+  scope: string
+  acr: string
+  amr: string[]
+  createdAt: number
+  expiresAt: number
+  revokedAt: number | undefined
+  revokedReason: string | undefined
+}
+
+export type GrantRevocationReason =
+  | 'refresh_token_reuse'
+  | 'revoked'
+  | 'device_revoked'
+  | 'profile_attached'
+  | 'admin'
+
+export interface GrantStore {
+  get(tenantId: string, id: string): Promise<Grant | undefined>
+  create(grant: Grant): Promise<void>
+  /** Returns whether the grant was active before. */
+  revoke(tenantId: string, id: string, reason: GrantRevocationReason, at: number): Promise<boolean>
+  revokeForDevice(
+    tenantId: string,
+    deviceId: string,
+    reason: GrantRevocationReason,
+    at: number,
+  ): Promise<number>
+}

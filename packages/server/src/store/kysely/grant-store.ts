@@ -1,0 +1,87 @@
+import type { Selectable } from 'kysely'
+import type { Grant, GrantRevocationReason, GrantStore } from '../grant-store.ts'
+import type { GrantsTable } from '../tables/grants.ts'
+import { affected, type Executor, optional } from './executor.ts'
+
+export class KyselyGrantStore implements GrantStore {
+  readonly #db: Executor
+  constructor(db: Executor) {
+    this.#db = db
+  }
+
+  async get(tenantId: string, id: string): Promise<Grant | undefined> {
+    const row = await this.#db
+      .selectFrom('grants')
+      .selectAll()
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst()
+    return row && toGrant(row)
+  }
+
+  async create(grant: Grant): Promise<void> {
+    await this.#db
+      .insertInto('grants')
+      .values({
+        id: grant.id,
+        tenant_id: grant.tenantId,
+        profile_id: grant.profileId,
+        client_id: grant.clientId,
+        device_id: grant.deviceId ?? null,
+        jkt: grant.jkt ?? null,
+        scope: grant.scope,
+        acr: grant.acr,
+        amr: JSON.stringify(grant.amr),
+        created_at: grant.createdAt,
+        expires_at: grant.expiresAt,
+        revoked_at: grant.revokedAt ?? null,
+        revoked_reason: grant.revokedReason ?? null,
+      })
+      .execute()
+  }
+
+  async revoke(tenantId: string, id: string, reason: GrantRevocationReason, at: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('grants')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return affected(result) > 0
+  }
+
+  async revokeForDevice(
+    tenantId: string,
+    deviceId: string,
+    reason: GrantRevocationReason,
+    at: number,
+  ): Promise<number> {
+    const result = await this.#db
+      .updateTable('grants')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('device_id', '=', deviceId)
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return affected(result)
+  }
+}
+
+function toGrant(row: Selectable<GrantsTable>): Grant {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    profileId: row.profile_id,
+    clientId: row.client_id,
+    deviceId: optional(row.device_id),
+    jkt: optional(row.jkt),
+    scope: row.scope,
+    acr: row.acr,
+    amr: JSON.parse(row.amr),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: optional(row.revoked_at),
+    revokedReason: optional(row.revoked_reason),
+  }
+}

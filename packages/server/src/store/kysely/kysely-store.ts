@@ -1,0 +1,37 @@
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../database.ts'
+import type { Store, Stores } from '../stores.ts'
+import { KyselyClientStore } from './client-store.ts'
+import { KyselyDeviceStore } from './device-store.ts'
+import type { Executor } from './executor.ts'
+import { KyselyGrantStore } from './grant-store.ts'
+import { KyselyProfileStore } from './profile-store.ts'
+import { KyselyRefreshTokenStore } from './refresh-token-store.ts'
+import { KyselyResourceStore } from './resource-store.ts'
+import { KyselySigningKeyStore } from './signing-key-store.ts'
+import { KyselyTenantStore } from './tenant-store.ts'
+
+function createStores(db: Executor): Stores {
+  return {
+    tenants: new KyselyTenantStore(db),
+    signingKeys: new KyselySigningKeyStore(db),
+    clients: new KyselyClientStore(db),
+    resources: new KyselyResourceStore(db),
+    profiles: new KyselyProfileStore(db),
+    devices: new KyselyDeviceStore(db),
+    grants: new KyselyGrantStore(db),
+    refreshTokens: new KyselyRefreshTokenStore(db),
+  }
+}
+
+/** The one store implementation, on SQLite and PostgreSQL alike. */
+export function createKyselyStore(db: Kysely<Database>): Store {
+  return {
+    ...createStores(db),
+    transaction: (work) => db.transaction().execute((trx) => work(createStores(trx))),
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}

@@ -1,0 +1,51 @@
+import type { RefreshTokenRecord, RefreshTokenStore } from '../refresh-token-store.ts'
+import { affected, type Executor, optional } from './executor.ts'
+
+export class KyselyRefreshTokenStore implements RefreshTokenStore {
+  readonly #db: Executor
+  constructor(db: Executor) {
+    this.#db = db
+  }
+
+  async get(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst()
+    return (
+      row && {
+        tokenHash: row.token_hash,
+        grantId: row.grant_id,
+        tenantId: row.tenant_id,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        usedAt: optional(row.used_at),
+      }
+    )
+  }
+
+  async create(record: RefreshTokenRecord): Promise<void> {
+    await this.#db
+      .insertInto('refresh_tokens')
+      .values({
+        token_hash: record.tokenHash,
+        grant_id: record.grantId,
+        tenant_id: record.tenantId,
+        created_at: record.createdAt,
+        expires_at: record.expiresAt,
+        used_at: record.usedAt ?? null,
+      })
+      .execute()
+  }
+
+  async markUsed(tokenHash: string, at: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('refresh_tokens')
+      .set({ used_at: at })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst()
+    return affected(result) === 1
+  }
+}

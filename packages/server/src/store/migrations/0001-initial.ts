@@ -1,0 +1,116 @@
+import type { Kysely } from 'kysely'
+
+// Migrations never import current code: they describe the schema as it was when written.
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('tenants')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('settings', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute()
+
+  await db.schema
+    .createTable('signing_keys')
+    .addColumn('kid', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('alg', 'varchar(16)', (c) => c.notNull())
+    .addColumn('public_jwk', 'text', (c) => c.notNull())
+    .addColumn('private_key', 'text', (c) => c.notNull())
+    .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('retired_at', 'bigint')
+    .addColumn('publish_until', 'bigint')
+    .execute()
+  await db.schema.createIndex('signing_keys_tenant').on('signing_keys').column('tenant_id').execute()
+
+  await db.schema
+    .createTable('clients')
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('client_id', 'varchar(128)', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('type', 'varchar(16)', (c) => c.notNull())
+    .addColumn('secret_hash', 'text')
+    .addColumn('grant_types', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('redirect_uris', 'text', (c) => c.notNull())
+    .addColumn('app_policy', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('clients_pk', ['tenant_id', 'client_id'])
+    .execute()
+
+  await db.schema
+    .createTable('resources')
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('audience', 'varchar(512)', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('policy', 'text', (c) => c.notNull())
+    .addColumn('access_token_ttl', 'integer')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('resources_pk', ['tenant_id', 'audience'])
+    .execute()
+
+  await db.schema
+    .createTable('profiles')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_active_at', 'bigint', (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('profiles_tenant_activity')
+    .on('profiles')
+    .columns(['tenant_id', 'kind', 'last_active_at'])
+    .execute()
+
+  await db.schema
+    .createTable('devices')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('profile_id', 'varchar(64)', (c) => c.notNull().references('profiles.id').onDelete('cascade'))
+    .addColumn('client_id', 'varchar(128)', (c) => c.notNull())
+    .addColumn('jkt', 'varchar(64)', (c) => c.notNull())
+    .addColumn('authentication_mode', 'varchar(16)', (c) => c.notNull())
+    .addColumn('hardware_key', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .execute()
+  await db.schema
+    .createIndex('devices_tenant_profile')
+    .on('devices')
+    .columns(['tenant_id', 'profile_id'])
+    .execute()
+
+  await db.schema
+    .createTable('grants')
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('profile_id', 'varchar(64)', (c) => c.notNull().references('profiles.id').onDelete('cascade'))
+    .addColumn('client_id', 'varchar(128)', (c) => c.notNull())
+    .addColumn('device_id', 'varchar(64)', (c) => c.references('devices.id').onDelete('cascade'))
+    .addColumn('jkt', 'varchar(64)')
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('acr', 'varchar(32)', (c) => c.notNull())
+    .addColumn('amr', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .addColumn('revoked_reason', 'varchar(64)')
+    .execute()
+  await db.schema.createIndex('grants_profile').on('grants').column('profile_id').execute()
+  await db.schema.createIndex('grants_device').on('grants').column('device_id').execute()
+
+  await db.schema
+    .createTable('refresh_tokens')
+    .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('grant_id', 'varchar(64)', (c) => c.notNull().references('grants.id').onDelete('cascade'))
+    .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('used_at', 'bigint')
+    .execute()
+  await db.schema.createIndex('refresh_tokens_grant').on('refresh_tokens').column('grant_id').execute()
+}

@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely/migration'
+import * as m0001 from './0001-initial.ts'
+
+/** Every migration, in order; a static list so nothing is discovered from the file system. */
+const migrations: Record<string, Migration> = {
+  '0001-initial': m0001,
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+}

@@ -1,0 +1,18 @@
+export interface RefreshTokenRecord {
+  tokenHash: string
+  grantId: string
+  tenantId: string
+  createdAt: number
+  expiresAt: number
+  usedAt: number | undefined
+}
+
+export interface RefreshTokenStore {
+  get(tokenHash: string): Promise<RefreshTokenRecord | undefined>
+  create(record: RefreshTokenRecord): Promise<void>
+  /**
+   * Marks the token used if it was not yet; false means another request used it first, which
+   * the caller treats as reuse. Conditional, so two concurrent rotations cannot both win.
+   */
+  markUsed(tokenHash: string, at: number): Promise<boolean>
+}

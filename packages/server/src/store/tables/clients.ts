@@ -1,0 +1,14 @@
+export interface ClientsTable {
+  tenant_id: string
+  client_id: string
+  name: string
+  type: 'public' | 'confidential'
+  secret_hash: string | null
+  /** JSON string arrays. */
+  grant_types: string
+  scopes: string
+  redirect_uris: string
+  /** JSON of `AppVersionPolicy`, or null. */
+  app_policy: string | null
+  created_at: number
+}

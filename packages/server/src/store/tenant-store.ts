@@ -1,0 +1,27 @@
+export interface TenantSettings {
+  /** Access token lifetime, seconds. */
+  accessTokenTtl: number
+  /** A refresh token unused this long (seconds) expires; each rotation restarts the clock. */
+  refreshTokenIdleTtl: number
+  /** No refresh token of a grant outlives this (seconds from the first authentication). */
+  refreshTokenAbsoluteTtl: number
+  /** Require server-provided DPoP nonces (RFC 9449 §8) at the token endpoint. */
+  dpopNonce: boolean
+  /** Anonymous profiles unused this many days are deleted. */
+  anonymousInactivityDays: number
+}
+
+export interface Tenant {
+  id: string
+  name: string
+  settings: TenantSettings
+  createdAt: number
+}
+
+export interface TenantStore {
+  get(id: string): Promise<Tenant | undefined>
+  list(): Promise<Tenant[]>
+  create(tenant: Tenant): Promise<void>
+  update(id: string, patch: { name?: string; settings?: TenantSettings }): Promise<boolean>
+  delete(id: string): Promise<boolean>
+}

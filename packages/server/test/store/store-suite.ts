@@ -1,0 +1,970 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import type { Client } from '../../src/store/client-store.ts'
+import type { Device } from '../../src/store/device-store.ts'
+import type { Grant } from '../../src/store/grant-store.ts'
+import { migrationProvider } from '../../src/store/migrations/index.ts'
+import type { Profile } from '../../src/store/profile-store.ts'
+import type { RefreshTokenRecord } from '../../src/store/refresh-token-store.ts'
+import type { Resource } from '../../src/store/resource-store.ts'
+import type { SigningKeyRecord } from '../../src/store/signing-key-store.ts'
+import type { Store } from '../../src/store/stores.ts'
+import type { Tenant, TenantSettings } from '../../src/store/tenant-store.ts'
+
+export interface OpenedStore {
+  store: Store
+  cleanup: () => Promise<void>
+  /** What `migrateToLatest` applied when the store's database was opened empty. */
+  migrated?: string[]
+  /** Runs `migrateToLatest` again on the same database. */
+  migrate?: () => Promise<string[]>
+}
+
+/** Epoch seconds. `LATER` is past 2^31, so it only round-trips through a 64-bit column. */
+const NOW = 1_767_225_600
+const LATER = 4_102_444_800
+
+const settings: TenantSettings = {
+  accessTokenTtl: 300,
+  refreshTokenIdleTtl: 86_400,
+  refreshTokenAbsoluteTtl: 2_592_000,
+  dpopNonce: true,
+  anonymousInactivityDays: 90,
+}
+
+/**
+ * Every store operation, against whatever database `open` provides. `open` runs once, before
+ * all tests; each test works in tenants of its own, so the tests do not depend on each other.
+ */
+export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>): void {
+  describe(name, () => {
+    let opened: OpenedStore | undefined
+    const run = randomBytes(3).toString('hex')
+    let sequence = 0
+    /** A fresh id, short enough for every varchar(64) column. */
+    const uid = (prefix: string): string => `${prefix}-${run}-${String(++sequence).padStart(4, '0')}`
+    const store = (): Store => {
+      assert.ok(opened, 'the store was not opened')
+      return opened.store
+    }
+
+    before(async () => {
+      opened = await open()
+    })
+    after(async () => {
+      await opened?.cleanup()
+    })
+
+    // --- fixtures -------------------------------------------------------------------------------
+
+    function tenantOf(id = uid('tenant')): Tenant {
+      return { id, name: `Tenant ${id}`, settings, createdAt: NOW }
+    }
+    function clientOf(tenantId: string, overrides: Partial<Client> = {}): Client {
+      return {
+        tenantId,
+        clientId: uid('client'),
+        name: 'Mobile app',
+        type: 'confidential',
+        secretHash: 'c2VjcmV0LWhhc2g',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'profile', 'offline_access'],
+        redirectUris: ['https://app.example/callback', 'com.example.app:/cb'],
+        appPolicy: {
+          minVersion: '1.2.0',
+          latestVersion: '2.0.1',
+          platforms: { ios: { minVersion: '1.3.0' }, android: { latestVersion: '2.0.0' } },
+        },
+        createdAt: NOW,
+        ...overrides,
+      }
+    }
+    function resourceOf(tenantId: string, overrides: Partial<Resource> = {}): Resource {
+      return {
+        tenantId,
+        audience: `https://${uid('api')}.example/v1`,
+        name: 'Orders API',
+        scopes: ['orders:read', 'orders:write'],
+        policy: {
+          allowedClients: ['client-a', 'client-b'],
+          allowAnonymous: false,
+          minAcr: '1',
+          authenticationModes: ['password', 'biometric'],
+        },
+        accessTokenTtl: 600,
+        createdAt: NOW,
+        ...overrides,
+      }
+    }
+    function profileOf(tenantId: string, overrides: Partial<Profile> = {}): Profile {
+      return {
+        id: uid('profile'),
+        tenantId,
+        kind: 'anonymous',
+        createdAt: NOW,
+        lastActiveAt: NOW,
+        ...overrides,
+      }
+    }
+    function deviceOf(tenantId: string, profileId: string, overrides: Partial<Device> = {}): Device {
+      return {
+        id: uid('device'),
+        tenantId,
+        profileId,
+        clientId: 'mobile',
+        jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+        authenticationMode: 'biometric',
+        hardwareKey: true,
+        createdAt: NOW,
+        lastSeenAt: NOW,
+        revokedAt: undefined,
+        ...overrides,
+      }
+    }
+    function grantOf(tenantId: string, profileId: string, overrides: Partial<Grant> = {}): Grant {
+      return {
+        id: uid('grant'),
+        tenantId,
+        profileId,
+        clientId: 'mobile',
+        deviceId: undefined,
+        jkt: undefined,
+        scope: 'openid offline_access',
+        acr: '0',
+        amr: ['hwk', 'user'],
+        createdAt: NOW,
+        expiresAt: LATER,
+        revokedAt: undefined,
+        revokedReason: undefined,
+        ...overrides,
+      }
+    }
+    function refreshTokenOf(tenantId: string, grantId: string): RefreshTokenRecord {
+      return { tokenHash: uid('rt'), grantId, tenantId, createdAt: NOW, expiresAt: LATER, usedAt: undefined }
+    }
+    function signingKeyOf(tenantId: string, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+      const kid = uid('kid')
+      return {
+        kid,
+        tenantId,
+        alg: 'ES256',
+        publicJWK: { kty: 'EC', crv: 'P-256', x: `x-${kid}`, y: `y-${kid}`, alg: 'ES256', use: 'sig' },
+        privateKey: `sealed:${kid}`,
+        status: 'active',
+        createdAt: NOW,
+        retiredAt: undefined,
+        publishUntil: undefined,
+        ...overrides,
+      }
+    }
+
+    async function newTenant(): Promise<Tenant> {
+      const tenant = tenantOf()
+      await store().tenants.create(tenant)
+      return tenant
+    }
+    /** A tenant with a profile, for the tables that reference both. */
+    async function newProfile(): Promise<{ tenant: Tenant; profile: Profile }> {
+      const tenant = await newTenant()
+      const profile = profileOf(tenant.id)
+      await store().profiles.create(profile)
+      return { tenant, profile }
+    }
+
+    function assertNumbers(value: object, keys: string[]): void {
+      for (const key of keys) {
+        const field = (value as Record<string, unknown>)[key]
+        assert.equal(typeof field, 'number', `${key} is ${typeof field} (${String(field)}), not a number`)
+      }
+    }
+
+    // --- tests ----------------------------------------------------------------------------------
+
+    describe('migrations', () => {
+      it('apply every migration to an empty database', async (t) => {
+        if (!opened?.migrated) return t.skip('open() did not report migrations')
+        const all = Object.keys(await migrationProvider.getMigrations())
+        assert.ok(all.length > 0)
+        assert.deepEqual(opened.migrated, all)
+      })
+
+      it('are idempotent: a second run applies nothing', async (t) => {
+        if (!opened?.migrate) return t.skip('open() did not provide migrate()')
+        assert.deepEqual(await opened.migrate(), [])
+        assert.deepEqual(await opened.migrate(), [])
+      })
+
+      it('leave a database that answers ping', async () => {
+        await store().ping()
+      })
+    })
+
+    describe('tenants', () => {
+      it('create, get, list round-trip settings JSON', async () => {
+        const a = tenantOf()
+        const b = tenantOf()
+        await store().tenants.create(b)
+        await store().tenants.create(a)
+        const got = await store().tenants.get(a.id)
+        assert.deepEqual(got, a)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt'])
+        assertNumbers(got.settings, ['accessTokenTtl', 'refreshTokenIdleTtl', 'refreshTokenAbsoluteTtl'])
+        assert.equal(got.settings.dpopNonce, true)
+        const listed = (await store().tenants.list()).filter((t) => t.id === a.id || t.id === b.id)
+        assert.deepEqual(
+          listed,
+          [a, b].sort((x, y) => (x.id < y.id ? -1 : 1)),
+        )
+        assert.equal(await store().tenants.get(uid('missing')), undefined)
+      })
+
+      it('reject a duplicate id', async () => {
+        const tenant = await newTenant()
+        await assert.rejects(store().tenants.create({ ...tenant, name: 'Other' }))
+        assert.equal((await store().tenants.get(tenant.id))?.name, tenant.name)
+      })
+
+      it('update name and settings independently', async () => {
+        const tenant = await newTenant()
+        assert.equal(await store().tenants.update(tenant.id, { name: 'Renamed' }), true)
+        assert.deepEqual(await store().tenants.get(tenant.id), { ...tenant, name: 'Renamed' })
+        const newSettings = { ...settings, dpopNonce: false, accessTokenTtl: 900 }
+        assert.equal(await store().tenants.update(tenant.id, { settings: newSettings }), true)
+        assert.deepEqual(await store().tenants.get(tenant.id), {
+          ...tenant,
+          name: 'Renamed',
+          settings: newSettings,
+        })
+        assert.equal(await store().tenants.update(uid('missing'), { name: 'x' }), false)
+      })
+
+      it('update with an empty patch changes nothing and reports whether the tenant exists', async () => {
+        const tenant = await newTenant()
+        assert.equal(await store().tenants.update(tenant.id, {}), true)
+        assert.deepEqual(await store().tenants.get(tenant.id), tenant)
+        assert.equal(await store().tenants.update(uid('missing'), {}), false)
+      })
+
+      it('delete once', async () => {
+        const tenant = await newTenant()
+        assert.equal(await store().tenants.delete(tenant.id), true)
+        assert.equal(await store().tenants.get(tenant.id), undefined)
+        assert.equal(await store().tenants.delete(tenant.id), false)
+      })
+    })
+
+    describe('clients', () => {
+      it('create and get round-trip arrays, appPolicy and numbers', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+        const got = await store().clients.get(tenant.id, client.clientId)
+        assert.deepEqual(got, client)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt'])
+      })
+
+      it('round-trip a public client without secret or appPolicy', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id, {
+          type: 'public',
+          secretHash: undefined,
+          appPolicy: undefined,
+          redirectUris: [],
+          createdAt: LATER,
+        })
+        await store().clients.create(client)
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), client)
+      })
+
+      it('list only the tenant’s clients, ordered by client id', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const clients = [clientOf(tenant.id), clientOf(tenant.id), clientOf(tenant.id)]
+        for (const client of [...clients].reverse()) await store().clients.create(client)
+        await store().clients.create(clientOf(other.id))
+        assert.deepEqual(await store().clients.list(tenant.id), clients)
+        assert.deepEqual(await store().clients.list(uid('missing')), [])
+      })
+
+      it('reject a duplicate client id in one tenant, allow it in another', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+        await assert.rejects(store().clients.create({ ...client, name: 'Duplicate' }))
+        const twin = { ...client, tenantId: other.id, name: 'Twin' }
+        await store().clients.create(twin)
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), client)
+        assert.deepEqual(await store().clients.get(other.id, client.clientId), twin)
+      })
+
+      it('update only the fields in the patch', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+
+        assert.equal(await store().clients.update(tenant.id, client.clientId, { name: 'Renamed' }), true)
+        let expected: Client = { ...client, name: 'Renamed' }
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), expected)
+
+        const patch = {
+          grantTypes: ['client_credentials'],
+          scopes: [],
+          redirectUris: ['https://new.example/cb'],
+          secretHash: 'bmV3LWhhc2g',
+          appPolicy: { minVersion: '3.0.0' },
+        }
+        assert.equal(await store().clients.update(tenant.id, client.clientId, patch), true)
+        expected = { ...expected, ...patch }
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), expected)
+      })
+
+      it('clear appPolicy when the patch has the key with undefined, keep it when the key is absent', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+
+        assert.equal(await store().clients.update(tenant.id, client.clientId, { scopes: ['openid'] }), true)
+        assert.deepEqual((await store().clients.get(tenant.id, client.clientId))?.appPolicy, client.appPolicy)
+
+        assert.equal(await store().clients.update(tenant.id, client.clientId, { appPolicy: undefined }), true)
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), {
+          ...client,
+          scopes: ['openid'],
+          appPolicy: undefined,
+        })
+      })
+
+      it('update with an empty patch changes nothing and reports whether the client exists', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+        assert.equal(await store().clients.update(tenant.id, client.clientId, {}), true)
+        assert.equal(await store().clients.update(tenant.id, client.clientId, { name: undefined }), true)
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), client)
+        assert.equal(await store().clients.update(tenant.id, uid('missing'), {}), false)
+      })
+
+      it('update and delete return false for a missing client', async () => {
+        const tenant = await newTenant()
+        assert.equal(await store().clients.update(tenant.id, uid('missing'), { name: 'x' }), false)
+        assert.equal(await store().clients.delete(tenant.id, uid('missing')), false)
+      })
+
+      it('delete once', async () => {
+        const tenant = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+        assert.equal(await store().clients.delete(tenant.id, client.clientId), true)
+        assert.equal(await store().clients.get(tenant.id, client.clientId), undefined)
+        assert.equal(await store().clients.delete(tenant.id, client.clientId), false)
+      })
+
+      it('are isolated by tenant: get, update and delete through another tenant miss', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const client = clientOf(tenant.id)
+        await store().clients.create(client)
+        assert.equal(await store().clients.get(other.id, client.clientId), undefined)
+        assert.equal(await store().clients.get('other-tenant', client.clientId), undefined)
+        assert.equal(await store().clients.update(other.id, client.clientId, { name: 'Hijacked' }), false)
+        assert.equal(await store().clients.delete(other.id, client.clientId), false)
+        assert.deepEqual(await store().clients.list(other.id), [])
+        assert.deepEqual(await store().clients.get(tenant.id, client.clientId), client)
+      })
+
+      it('reject a client of a missing tenant', async () => {
+        const client = clientOf(uid('missing'))
+        await assert.rejects(store().clients.create(client))
+        assert.equal(await store().clients.get(client.tenantId, client.clientId), undefined)
+      })
+    })
+
+    describe('resources', () => {
+      it('create, get and list round-trip the policy JSON', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const a = resourceOf(tenant.id)
+        const b = resourceOf(tenant.id, {
+          policy: { allowedClients: [], allowAnonymous: true },
+          accessTokenTtl: undefined,
+          scopes: [],
+        })
+        await store().resources.create(a)
+        await store().resources.create(b)
+        await store().resources.create(resourceOf(other.id))
+        const got = await store().resources.get(tenant.id, a.audience)
+        assert.deepEqual(got, a)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt', 'accessTokenTtl'])
+        assert.deepEqual(await store().resources.get(tenant.id, b.audience), b)
+        assert.deepEqual(
+          await store().resources.list(tenant.id),
+          [a, b].sort((x, y) => (x.audience < y.audience ? -1 : 1)),
+        )
+        assert.equal(await store().resources.get(other.id, a.audience), undefined)
+      })
+
+      it('update only the fields in the patch; accessTokenTtl: undefined clears the override', async () => {
+        const tenant = await newTenant()
+        const resource = resourceOf(tenant.id)
+        await store().resources.create(resource)
+        const policy = {
+          allowedClients: ['client-c'],
+          allowAnonymous: true,
+          authenticationModes: ['no' as const],
+        }
+        assert.equal(
+          await store().resources.update(tenant.id, resource.audience, { policy, name: 'Renamed' }),
+          true,
+        )
+        let expected: Resource = { ...resource, policy, name: 'Renamed' }
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+
+        assert.equal(
+          await store().resources.update(tenant.id, resource.audience, { scopes: ['orders:read'] }),
+          true,
+        )
+        expected = { ...expected, scopes: ['orders:read'] }
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+
+        assert.equal(
+          await store().resources.update(tenant.id, resource.audience, { accessTokenTtl: undefined }),
+          true,
+        )
+        expected = { ...expected, accessTokenTtl: undefined }
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+
+        assert.equal(await store().resources.update(tenant.id, resource.audience, {}), true)
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+        assert.equal(await store().resources.update(tenant.id, uid('missing'), { name: 'x' }), false)
+        assert.equal(await store().resources.update(tenant.id, uid('missing'), {}), false)
+      })
+
+      it('delete once, and only in its tenant', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const resource = resourceOf(tenant.id)
+        await store().resources.create(resource)
+        assert.equal(await store().resources.delete(other.id, resource.audience), false)
+        assert.equal(await store().resources.delete(tenant.id, resource.audience), true)
+        assert.equal(await store().resources.get(tenant.id, resource.audience), undefined)
+        assert.equal(await store().resources.delete(tenant.id, resource.audience), false)
+      })
+    })
+
+    describe('profiles', () => {
+      it('create, get, touch and delete', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const profile = profileOf(tenant.id, { kind: 'identified' })
+        await store().profiles.create(profile)
+        const got = await store().profiles.get(tenant.id, profile.id)
+        assert.deepEqual(got, profile)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt', 'lastActiveAt'])
+        assert.equal(await store().profiles.get(other.id, profile.id), undefined)
+
+        await store().profiles.touch(profile.id, LATER)
+        assert.deepEqual(await store().profiles.get(tenant.id, profile.id), {
+          ...profile,
+          lastActiveAt: LATER,
+        })
+
+        assert.equal(await store().profiles.delete(other.id, profile.id), false)
+        assert.equal(await store().profiles.delete(tenant.id, profile.id), true)
+        assert.equal(await store().profiles.get(tenant.id, profile.id), undefined)
+        assert.equal(await store().profiles.delete(tenant.id, profile.id), false)
+      })
+
+      it('deleting a profile removes its devices, grants and refresh tokens', async () => {
+        const { tenant, profile } = await newProfile()
+        const device = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        const grant = grantOf(tenant.id, profile.id, { deviceId: device.id })
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+
+        assert.equal(await store().profiles.delete(tenant.id, profile.id), true)
+        assert.equal(await store().devices.get(tenant.id, device.id), undefined)
+        assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.ok(await store().tenants.get(tenant.id))
+      })
+    })
+
+    describe('devices', () => {
+      it('create and get round-trip every field', async () => {
+        const { tenant, profile } = await newProfile()
+        const a = deviceOf(tenant.id, profile.id)
+        const b = deviceOf(tenant.id, profile.id, {
+          hardwareKey: false,
+          authenticationMode: 'no',
+          revokedAt: LATER,
+          createdAt: LATER,
+        })
+        await store().devices.create(a)
+        await store().devices.create(b)
+        const got = await store().devices.get(tenant.id, a.id)
+        assert.deepEqual(got, a)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt', 'lastSeenAt'])
+        const gotB = await store().devices.get(tenant.id, b.id)
+        assert.deepEqual(gotB, b)
+        assert.ok(gotB)
+        assertNumbers(gotB, ['createdAt', 'lastSeenAt', 'revokedAt'])
+        assert.equal(await store().devices.get(uid('other'), a.id), undefined)
+      })
+
+      it('list by tenant, filtered by profile', async () => {
+        const { tenant, profile } = await newProfile()
+        const second = profileOf(tenant.id)
+        await store().profiles.create(second)
+        const { tenant: other, profile: otherProfile } = await newProfile()
+        const mine = [deviceOf(tenant.id, profile.id), deviceOf(tenant.id, profile.id)]
+        const theirs = [deviceOf(tenant.id, second.id)]
+        for (const device of [...theirs, ...mine].reverse()) await store().devices.create(device)
+        await store().devices.create(deviceOf(other.id, otherProfile.id))
+
+        assert.deepEqual(await store().devices.list(tenant.id), [...mine, ...theirs])
+        assert.deepEqual(await store().devices.list(tenant.id, { profileId: profile.id }), mine)
+        assert.deepEqual(await store().devices.list(tenant.id, { profileId: second.id }), theirs)
+        assert.deepEqual(await store().devices.list(tenant.id, { profileId: otherProfile.id }), [])
+        assert.deepEqual(await store().devices.list(uid('missing')), [])
+      })
+
+      it('paginate with after and limit', async () => {
+        const { tenant, profile } = await newProfile()
+        const devices = Array.from({ length: 5 }, () => deviceOf(tenant.id, profile.id))
+        for (const device of [...devices].reverse()) await store().devices.create(device)
+        const ids = devices.map((d) => d.id)
+
+        const page1 = await store().devices.list(tenant.id, { limit: 2 })
+        assert.deepEqual(
+          page1.map((d) => d.id),
+          ids.slice(0, 2),
+        )
+        const page2 = await store().devices.list(tenant.id, { limit: 2, after: page1.at(-1)?.id })
+        assert.deepEqual(
+          page2.map((d) => d.id),
+          ids.slice(2, 4),
+        )
+        const page3 = await store().devices.list(tenant.id, { limit: 2, after: page2.at(-1)?.id })
+        assert.deepEqual(
+          page3.map((d) => d.id),
+          ids.slice(4),
+        )
+        assert.deepEqual(await store().devices.list(tenant.id, { limit: 2, after: page3.at(-1)?.id }), [])
+        const filtered = await store().devices.list(tenant.id, {
+          profileId: profile.id,
+          after: ids[0],
+          limit: 3,
+        })
+        assert.deepEqual(
+          filtered.map((d) => d.id),
+          ids.slice(1, 4),
+        )
+      })
+
+      it('touch updates last seen', async () => {
+        const { tenant, profile } = await newProfile()
+        const device = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        await store().devices.touch(device.id, LATER)
+        assert.deepEqual(await store().devices.get(tenant.id, device.id), { ...device, lastSeenAt: LATER })
+      })
+
+      it('revoke only once, and only in its tenant', async () => {
+        const { tenant, profile } = await newProfile()
+        const device = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        assert.equal(await store().devices.revoke(uid('other'), device.id, NOW + 1), false)
+        assert.equal(await store().devices.revoke(tenant.id, device.id, NOW + 1), true)
+        assert.equal(await store().devices.revoke(tenant.id, device.id, NOW + 2), false)
+        assert.deepEqual(await store().devices.get(tenant.id, device.id), { ...device, revokedAt: NOW + 1 })
+        assert.equal(await store().devices.revoke(tenant.id, uid('missing'), NOW), false)
+      })
+
+      it('reject a device of a missing profile (foreign key)', async () => {
+        const tenant = await newTenant()
+        const device = deviceOf(tenant.id, uid('missing-profile'))
+        await assert.rejects(store().devices.create(device))
+        assert.equal(await store().devices.get(tenant.id, device.id), undefined)
+        // The store still works after the failed statement.
+        const profile = profileOf(tenant.id)
+        await store().profiles.create(profile)
+        await store().devices.create({ ...device, profileId: profile.id })
+        assert.ok(await store().devices.get(tenant.id, device.id))
+      })
+    })
+
+    describe('grants', () => {
+      it('create and get round-trip every field', async () => {
+        const { tenant, profile } = await newProfile()
+        const device = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        const bound = grantOf(tenant.id, profile.id, {
+          deviceId: device.id,
+          jkt: device.jkt,
+          acr: '1',
+          amr: ['pwd'],
+        })
+        const plain = grantOf(tenant.id, profile.id, { amr: [], revokedAt: NOW + 5, revokedReason: 'admin' })
+        await store().grants.create(bound)
+        await store().grants.create(plain)
+        const got = await store().grants.get(tenant.id, bound.id)
+        assert.deepEqual(got, bound)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt', 'expiresAt'])
+        const gotPlain = await store().grants.get(tenant.id, plain.id)
+        assert.deepEqual(gotPlain, plain)
+        assert.ok(gotPlain)
+        assertNumbers(gotPlain, ['revokedAt'])
+        assert.equal(await store().grants.get(uid('other'), bound.id), undefined)
+      })
+
+      it('revoke returns true once', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        assert.equal(await store().grants.revoke(uid('other'), grant.id, 'admin', NOW + 1), false)
+        assert.equal(await store().grants.revoke(tenant.id, grant.id, 'revoked', NOW + 1), true)
+        assert.equal(await store().grants.revoke(tenant.id, grant.id, 'admin', NOW + 2), false)
+        assert.deepEqual(await store().grants.get(tenant.id, grant.id), {
+          ...grant,
+          revokedAt: NOW + 1,
+          revokedReason: 'revoked',
+        })
+        assert.equal(await store().grants.revoke(tenant.id, uid('missing'), 'admin', NOW), false)
+      })
+
+      it('revokeForDevice revokes and counts only the device’s active grants', async () => {
+        const { tenant, profile } = await newProfile()
+        const device = deviceOf(tenant.id, profile.id)
+        const otherDevice = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        await store().devices.create(otherDevice)
+        const active = [
+          grantOf(tenant.id, profile.id, { deviceId: device.id }),
+          grantOf(tenant.id, profile.id, { deviceId: device.id }),
+        ]
+        const alreadyRevoked = grantOf(tenant.id, profile.id, {
+          deviceId: device.id,
+          revokedAt: NOW,
+          revokedReason: 'revoked',
+        })
+        const elsewhere = grantOf(tenant.id, profile.id, { deviceId: otherDevice.id })
+        const deviceless = grantOf(tenant.id, profile.id)
+        for (const grant of [...active, alreadyRevoked, elsewhere, deviceless])
+          await store().grants.create(grant)
+
+        assert.equal(
+          await store().grants.revokeForDevice(uid('other'), device.id, 'device_revoked', NOW + 1),
+          0,
+        )
+        assert.equal(await store().grants.revokeForDevice(tenant.id, device.id, 'device_revoked', NOW + 1), 2)
+        assert.equal(await store().grants.revokeForDevice(tenant.id, device.id, 'device_revoked', NOW + 2), 0)
+        for (const grant of active) {
+          assert.deepEqual(await store().grants.get(tenant.id, grant.id), {
+            ...grant,
+            revokedAt: NOW + 1,
+            revokedReason: 'device_revoked',
+          })
+        }
+        assert.deepEqual(await store().grants.get(tenant.id, alreadyRevoked.id), alreadyRevoked)
+        assert.deepEqual(await store().grants.get(tenant.id, elsewhere.id), elsewhere)
+        assert.deepEqual(await store().grants.get(tenant.id, deviceless.id), deviceless)
+      })
+
+      it('reject a grant of a missing profile or device (foreign keys)', async () => {
+        const { tenant, profile } = await newProfile()
+        await assert.rejects(store().grants.create(grantOf(tenant.id, uid('missing-profile'))))
+        await assert.rejects(
+          store().grants.create(grantOf(tenant.id, profile.id, { deviceId: uid('missing-device') })),
+        )
+      })
+    })
+
+    describe('refresh tokens', () => {
+      it('create and get', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+        const got = await store().refreshTokens.get(token.tokenHash)
+        assert.deepEqual(got, token)
+        assert.ok(got)
+        assertNumbers(got, ['createdAt', 'expiresAt'])
+        assert.equal(await store().refreshTokens.get(uid('missing')), undefined)
+        await assert.rejects(store().refreshTokens.create(refreshTokenOf(tenant.id, uid('missing-grant'))))
+      })
+
+      it('markUsed returns true once, then false', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+        assert.equal(await store().refreshTokens.markUsed(token.tokenHash, NOW + 10), true)
+        assert.equal(await store().refreshTokens.markUsed(token.tokenHash, NOW + 20), false)
+        const got = await store().refreshTokens.get(token.tokenHash)
+        assert.deepEqual(got, { ...token, usedAt: NOW + 10 })
+        assert.ok(got)
+        assertNumbers(got, ['usedAt'])
+        assert.equal(await store().refreshTokens.markUsed(uid('missing'), NOW), false)
+      })
+
+      it('concurrent markUsed: exactly one wins', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+        const results = await Promise.all([
+          store().refreshTokens.markUsed(token.tokenHash, NOW + 1),
+          store().refreshTokens.markUsed(token.tokenHash, NOW + 2),
+        ])
+        assert.equal(results.filter(Boolean).length, 1, `results: ${results}`)
+        const usedAt = (await store().refreshTokens.get(token.tokenHash))?.usedAt
+        assert.equal(usedAt, results[0] ? NOW + 1 : NOW + 2)
+      })
+
+      it('concurrent markUsed in transactions: exactly one wins', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+        const results = await Promise.all(
+          [1, 2, 3].map((i) =>
+            store().transaction((stores) => stores.refreshTokens.markUsed(token.tokenHash, NOW + i)),
+          ),
+        )
+        assert.equal(results.filter(Boolean).length, 1, `results: ${results}`)
+      })
+    })
+
+    describe('signing keys', () => {
+      it('listPublished returns the active key and retired keys still published, newest first', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const active = signingKeyOf(tenant.id, { createdAt: NOW })
+        const published = signingKeyOf(tenant.id, {
+          status: 'retired',
+          createdAt: NOW - 100,
+          retiredAt: NOW,
+          publishUntil: LATER,
+        })
+        const expired = signingKeyOf(tenant.id, {
+          status: 'retired',
+          createdAt: NOW - 200,
+          retiredAt: NOW - 100,
+          publishUntil: NOW - 1,
+        })
+        const endsNow = signingKeyOf(tenant.id, {
+          status: 'retired',
+          createdAt: NOW - 300,
+          retiredAt: NOW - 200,
+          publishUntil: NOW,
+        })
+        for (const key of [expired, published, endsNow, active]) await store().signingKeys.insert(key)
+        await store().signingKeys.insert(signingKeyOf(other.id))
+
+        const listed = await store().signingKeys.listPublished(tenant.id, NOW)
+        assert.deepEqual(listed, [active, published])
+        for (const key of listed) assertNumbers(key, ['createdAt'])
+        assertNumbers(listed[1] ?? {}, ['retiredAt', 'publishUntil'])
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW - 1), [
+          active,
+          published,
+          endsNow,
+        ])
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, LATER), [active])
+        assert.deepEqual(await store().signingKeys.listPublished(uid('missing'), NOW), [])
+      })
+
+      it('retireActive retires the tenant’s active keys and keeps them published until publishUntil', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const old = signingKeyOf(tenant.id, { createdAt: NOW - 10 })
+        const otherKey = signingKeyOf(other.id)
+        await store().signingKeys.insert(old)
+        await store().signingKeys.insert(otherKey)
+
+        assert.equal(
+          await store().signingKeys.retireActive(tenant.id, { retiredAt: NOW, publishUntil: NOW + 3600 }),
+          1,
+        )
+        assert.equal(
+          await store().signingKeys.retireActive(tenant.id, { retiredAt: NOW, publishUntil: NOW + 3600 }),
+          0,
+        )
+        const retired: SigningKeyRecord = {
+          ...old,
+          status: 'retired',
+          retiredAt: NOW,
+          publishUntil: NOW + 3600,
+        }
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW), [retired])
+
+        const next = signingKeyOf(tenant.id, { createdAt: NOW })
+        await store().signingKeys.insert(next)
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW), [next, retired])
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW + 3600), [next])
+        assert.deepEqual(await store().signingKeys.listPublished(other.id, NOW), [otherKey])
+      })
+
+      it('deleteUnpublished deletes only retired keys past publishUntil', async () => {
+        const tenant = await newTenant()
+        // Far in the past: no other test's keys are unpublished at this time.
+        const at = 1_000
+        const active = signingKeyOf(tenant.id, { createdAt: 2 })
+        const stillPublished = signingKeyOf(tenant.id, {
+          status: 'retired',
+          createdAt: 1,
+          retiredAt: 2,
+          publishUntil: at + 1,
+        })
+        const gone = [
+          signingKeyOf(tenant.id, { status: 'retired', createdAt: 1, retiredAt: 2, publishUntil: at }),
+          signingKeyOf(tenant.id, { status: 'retired', createdAt: 1, retiredAt: 2, publishUntil: at - 1 }),
+        ]
+        for (const key of [active, stillPublished, ...gone]) await store().signingKeys.insert(key)
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, at - 2), [
+          active,
+          ...[stillPublished, ...gone].sort((x, y) => (x.kid < y.kid ? -1 : 1)),
+        ])
+
+        assert.equal(await store().signingKeys.deleteUnpublished(at), 2)
+        assert.equal(await store().signingKeys.deleteUnpublished(at), 0)
+        // Listed as of a time when every key was published: the deleted ones are gone for good.
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, at - 2), [active, stillPublished])
+      })
+    })
+
+    describe('cascade', () => {
+      it('deleting a tenant removes everything it owns', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newProfile()
+        const client = clientOf(tenant.id)
+        const resource = resourceOf(tenant.id)
+        const device = deviceOf(tenant.id, profile.id)
+        const key = signingKeyOf(tenant.id)
+        await store().clients.create(client)
+        await store().resources.create(resource)
+        await store().devices.create(device)
+        await store().signingKeys.insert(key)
+        const grant = grantOf(tenant.id, profile.id, { deviceId: device.id })
+        await store().grants.create(grant)
+        const token = refreshTokenOf(tenant.id, grant.id)
+        await store().refreshTokens.create(token)
+        // The other tenant's data must survive.
+        const otherClient = clientOf(other.tenant.id, { clientId: client.clientId })
+        await store().clients.create(otherClient)
+        const otherDevice = deviceOf(other.tenant.id, other.profile.id)
+        await store().devices.create(otherDevice)
+
+        assert.equal(await store().tenants.delete(tenant.id), true)
+
+        assert.equal(await store().tenants.get(tenant.id), undefined)
+        assert.equal(await store().clients.get(tenant.id, client.clientId), undefined)
+        assert.deepEqual(await store().clients.list(tenant.id), [])
+        assert.equal(await store().resources.get(tenant.id, resource.audience), undefined)
+        assert.deepEqual(await store().resources.list(tenant.id), [])
+        assert.equal(await store().profiles.get(tenant.id, profile.id), undefined)
+        assert.equal(await store().devices.get(tenant.id, device.id), undefined)
+        assert.deepEqual(await store().devices.list(tenant.id), [])
+        assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW), [])
+
+        assert.deepEqual(await store().clients.get(other.tenant.id, client.clientId), otherClient)
+        assert.deepEqual(await store().profiles.get(other.tenant.id, other.profile.id), other.profile)
+        assert.deepEqual(await store().devices.get(other.tenant.id, otherDevice.id), otherDevice)
+      })
+    })
+
+    describe('transactions', () => {
+      it('commit the work and return its result', async () => {
+        const tenant = tenantOf()
+        const profile = profileOf(tenant.id)
+        const device = deviceOf(tenant.id, profile.id)
+        const result = await store().transaction(async (stores) => {
+          await stores.tenants.create(tenant)
+          await stores.profiles.create(profile)
+          await stores.devices.create(device)
+          // Reads inside the transaction see its writes.
+          assert.deepEqual(await stores.devices.get(tenant.id, device.id), device)
+          return 'done'
+        })
+        assert.equal(result, 'done')
+        assert.deepEqual(await store().tenants.get(tenant.id), tenant)
+        assert.deepEqual(await store().profiles.get(tenant.id, profile.id), profile)
+        assert.deepEqual(await store().devices.get(tenant.id, device.id), device)
+      })
+
+      it('roll back every store’s writes when the work throws', async () => {
+        const existing = await newTenant()
+        const existingClient = clientOf(existing.id)
+        await store().clients.create(existingClient)
+
+        const tenant = tenantOf()
+        const client = clientOf(tenant.id)
+        const resource = resourceOf(tenant.id)
+        const profile = profileOf(tenant.id)
+        const device = deviceOf(tenant.id, profile.id)
+        const grant = grantOf(tenant.id, profile.id, { deviceId: device.id })
+        const token = refreshTokenOf(tenant.id, grant.id)
+        const key = signingKeyOf(tenant.id)
+        const failure = new Error('work failed after writing')
+
+        await assert.rejects(
+          store().transaction(async (stores) => {
+            await stores.tenants.create(tenant)
+            await stores.signingKeys.insert(key)
+            await stores.clients.create(client)
+            await stores.resources.create(resource)
+            await stores.profiles.create(profile)
+            await stores.devices.create(device)
+            await stores.grants.create(grant)
+            await stores.refreshTokens.create(token)
+            await stores.tenants.update(existing.id, { name: 'Changed in a failed transaction' })
+            await stores.clients.delete(existing.id, existingClient.clientId)
+            assert.ok(await stores.refreshTokens.get(token.tokenHash))
+            throw failure
+          }),
+          (error) => error === failure,
+        )
+
+        assert.equal(await store().tenants.get(tenant.id), undefined)
+        assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW), [])
+        assert.equal(await store().clients.get(tenant.id, client.clientId), undefined)
+        assert.equal(await store().resources.get(tenant.id, resource.audience), undefined)
+        assert.equal(await store().profiles.get(tenant.id, profile.id), undefined)
+        assert.equal(await store().devices.get(tenant.id, device.id), undefined)
+        assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.deepEqual(await store().tenants.get(existing.id), existing)
+        assert.deepEqual(await store().clients.get(existing.id, existingClient.clientId), existingClient)
+      })
+
+      it('roll back when a statement fails, and leave the store usable', async () => {
+        const tenant = tenantOf()
+        await assert.rejects(
+          store().transaction(async (stores) => {
+            await stores.tenants.create(tenant)
+            await stores.devices.create(deviceOf(tenant.id, uid('missing-profile')))
+          }),
+        )
+        assert.equal(await store().tenants.get(tenant.id), undefined)
+        await store().tenants.create(tenant)
+        assert.deepEqual(await store().tenants.get(tenant.id), tenant)
+      })
+    })
+  })
+}
