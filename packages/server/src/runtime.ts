@@ -26,7 +26,7 @@ export interface Runtime {
 
 /** Opens storage, applies migrations, wires the services; used by the server, the CLI and tests. */
 export async function openServices(config: Config): Promise<Services> {
-  const { db } = openDatabase(
+  const { db, dialect } = openDatabase(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: sqlitePathIn(config.dataDir) },
   )
   let ephemeral: EphemeralStore | undefined
@@ -34,7 +34,7 @@ export async function openServices(config: Config): Promise<Services> {
     await migrateToLatest(db)
     ephemeral = config.redisUrl ? new RedisEphemeralStore(config.redisUrl) : new MemoryEphemeralStore()
     return createServices({
-      store: createKyselyStore(db),
+      store: createKyselyStore(db, { groupCommit: dialect === 'sqlite' }),
       ephemeral,
       masterKey: loadMasterKey(config),
       publicUrl: config.publicUrl,

@@ -1,7 +1,18 @@
-import { constants, createPublicKey, type KeyObject, sign, verify } from 'node:crypto'
+import {
+  constants,
+  createPublicKey,
+  type KeyObject,
+  sign,
+  type VerifyKeyObjectInput,
+  verify,
+} from 'node:crypto'
 import { derToJOSE, joseToDER } from './ecdsa-signature.ts'
 
-/** Asymmetric JWS algorithms we verify (RFC 7518 §3, RFC 8037). `none` and HMAC never appear. */
+/**
+ * Asymmetric JWS algorithms we verify (RFC 7518 §3, RFC 8037, and RFC 9864's fully-specified
+ * `Ed25519`, which current clients such as oauth4webapi send for Ed25519 keys instead of `EdDSA`).
+ * `none` and HMAC never appear.
+ */
 export const JWSAlgorithms = [
   'ES256',
   'ES384',
@@ -13,6 +24,7 @@ export const JWSAlgorithms = [
   'PS384',
   'PS512',
   'EdDSA',
+  'Ed25519',
 ] as const
 
 export type JWSAlgorithm = (typeof JWSAlgorithms)[number]
@@ -37,6 +49,7 @@ const specs: Record<JWSAlgorithm, AlgorithmSpec> = {
   PS384: { digest: 'sha384', pss: true, keyType: 'RSA' },
   PS512: { digest: 'sha512', pss: true, keyType: 'RSA' },
   EdDSA: { digest: null, keyType: 'OKP' },
+  Ed25519: { digest: null, keyType: 'OKP', crv: 'Ed25519' },
 }
 
 export function isJWSAlgorithm(value: unknown): value is JWSAlgorithm {
@@ -52,36 +65,42 @@ export function keyMatchesAlgorithm(alg: JWSAlgorithm, jwk: { kty?: unknown; crv
   return true
 }
 
+/**
+ * Verifies a JWS signature. Runs on libuv's thread pool (node:crypto's callback form), so the
+ * event loop keeps parsing and answering requests while signatures are checked on other cores.
+ */
 export function verifySignature(
   alg: JWSAlgorithm,
   key: KeyObject,
   signingInput: string | Buffer,
   signature: Uint8Array,
-): boolean {
+): Promise<boolean> {
   const spec = specs[alg]
-  try {
-    if (spec.ecSize) {
-      const der = joseToDER(signature, spec.ecSize)
-      return der !== undefined && verify(spec.digest, toBuffer(signingInput), key, der)
-    }
-    if (spec.pss) {
-      return verify(
-        spec.digest,
-        toBuffer(signingInput),
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-        signature,
+  let signatureBytes: Uint8Array | undefined = signature
+  let keyInput: KeyObject | VerifyKeyObjectInput = key
+  if (spec.ecSize) signatureBytes = joseToDER(signature, spec.ecSize)
+  else if (spec.pss)
+    keyInput = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+  if (!signatureBytes) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    try {
+      verify(spec.digest, toBuffer(signingInput), keyInput, signatureBytes, (error, valid) =>
+        resolve(!error && valid),
       )
+    } catch {
+      // A key of the wrong type or size for the algorithm.
+      resolve(false)
     }
-    return verify(spec.digest, toBuffer(signingInput), key, signature)
-  } catch {
-    // A key of the wrong type or size for the algorithm.
-    return false
-  }
+  })
 }
 
-/** ES256 signing with a KeyObject, returning the JOSE signature. */
-export function signES256(key: KeyObject, signingInput: string): Buffer {
-  return derToJOSE(sign('sha256', Buffer.from(signingInput), key), 32)
+/** ES256 signing with a KeyObject on the thread pool, returning the JOSE signature. */
+export function signES256(key: KeyObject, signingInput: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', Buffer.from(signingInput), key, (error, der) =>
+      error ? reject(error) : resolve(derToJOSE(der, 32)),
+    )
+  })
 }
 
 export function importPublicJWK(jwk: Record<string, unknown>): KeyObject {

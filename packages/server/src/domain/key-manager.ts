@@ -95,7 +95,7 @@ export class KeyManager {
     const keys = await this.#keys(tenantId)
     if (!keys.active) throw new Error(`tenant ${tenantId} has no active signing key`)
     const input = encodeJWSSigningInput({ alg: 'ES256', typ, kid: keys.active.kid }, payload)
-    return `${input}.${signES256(keys.active.key, input).toString('base64url')}`
+    return `${input}.${(await signES256(keys.active.key, input)).toString('base64url')}`
   }
 
   async verificationKey(tenantId: string, kid: string): Promise<KeyObject | undefined> {

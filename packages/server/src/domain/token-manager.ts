@@ -26,6 +26,8 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims
 }
 
+const verifiedCacheSize = 50_000
+
 /** Why a token is not accepted; callers map it to their protocol's error. */
 export type TokenRejection = 'malformed' | 'signature' | 'issuer' | 'expired' | 'type' | 'revoked'
 
@@ -43,6 +45,12 @@ export class TokenManager {
   readonly #keys: KeyManager
   readonly #clock: Clock
   readonly #publicUrl: string
+  /**
+   * Tokens whose signature, type and issuer we already checked, by tenant and exact text. A device
+   * presents the same access token for every exchange until it expires; verifying it once saves an
+   * ECDSA verification per request. Expiry and revocation are still checked on every use.
+   */
+  readonly #verified = new Map<string, AccessTokenClaims>()
 
   constructor(options: { keys: KeyManager; clock: Clock; publicUrl: string }) {
     this.#keys = options.keys
@@ -78,6 +86,19 @@ export class TokenManager {
    * the caller's business). Tokens of another tenant fail: their `kid` is not among this tenant's keys.
    */
   async verifyAccessToken(tenantId: string, token: string): Promise<AccessTokenClaims> {
+    const cacheKey = `${tenantId} ${token}`
+    const cached = this.#verified.get(cacheKey)
+    if (cached) {
+      if (cached.exp <= this.#clock.now()) throw new TokenRejected('expired', 'token has expired')
+      return cached
+    }
+    const claims = await this.#verify(tenantId, token)
+    if (this.#verified.size >= verifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!)
+    this.#verified.set(cacheKey, claims)
+    return claims
+  }
+
+  async #verify(tenantId: string, token: string): Promise<AccessTokenClaims> {
     let decoded: ReturnType<typeof decodeJWS>
     try {
       decoded = decodeJWS(token)
@@ -91,7 +112,7 @@ export class TokenManager {
       throw new TokenRejected('signature', 'unexpected token algorithm')
     }
     const key = await this.#keys.verificationKey(tenantId, header.kid)
-    if (!key || !verifySignature('ES256', key, decoded.signingInput, decoded.signature)) {
+    if (!key || !(await verifySignature('ES256', key, decoded.signingInput, decoded.signature))) {
       throw new TokenRejected('signature', 'token signature is invalid')
     }
     if (payload.iss !== this.issuer(tenantId)) throw new TokenRejected('issuer', 'token is of another issuer')

@@ -84,7 +84,7 @@ export class DPoPVerifier {
     if (privateMembers.some((m) => m in jwkRecord)) throw invalid('jwk must be a public key')
     if (!keyMatchesAlgorithm(header.alg, jwkRecord)) throw invalid('jwk does not fit alg')
     const { key, jkt } = this.#importKey(jwkRecord)
-    if (!verifySignature(header.alg, key, decoded.signingInput, decoded.signature))
+    if (!(await verifySignature(header.alg, key, decoded.signingInput, decoded.signature)))
       throw invalid('signature is invalid')
 
     const { jti, htm, htu, iat } = payload

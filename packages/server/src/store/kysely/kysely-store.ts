@@ -5,6 +5,7 @@ import { KyselyClientStore } from './client-store.ts'
 import { KyselyDeviceStore } from './device-store.ts'
 import type { Executor } from './executor.ts'
 import { KyselyGrantStore } from './grant-store.ts'
+import { GroupCommit } from './group-commit.ts'
 import { KyselyProfileStore } from './profile-store.ts'
 import { KyselyRefreshTokenStore } from './refresh-token-store.ts'
 import { KyselyResourceStore } from './resource-store.ts'
@@ -24,11 +25,18 @@ function createStores(db: Executor): Stores {
   }
 }
 
-/** The one store implementation, on SQLite and PostgreSQL alike. */
-export function createKyselyStore(db: Kysely<Database>): Store {
+/**
+ * The one store implementation, on SQLite and PostgreSQL alike. With `groupCommit` (SQLite),
+ * concurrent units of work share transactions; see `GroupCommit`.
+ */
+export function createKyselyStore(db: Kysely<Database>, options?: { groupCommit?: boolean }): Store {
+  const group = options?.groupCommit ? new GroupCommit(db) : undefined
   return {
     ...createStores(db),
-    transaction: (work) => db.transaction().execute((trx) => work(createStores(trx))),
+    transaction: (work) =>
+      group
+        ? group.run((trx) => work(createStores(trx)))
+        : db.transaction().execute((trx) => work(createStores(trx))),
     ping: async () => {
       await sql`select 1`.execute(db)
     },

@@ -1,0 +1,53 @@
+import type { Measurement } from './load.ts'
+
+export interface Row {
+  scenario: string
+  measurement: Measurement
+}
+
+export interface Ratio {
+  label: string
+  numerator: string
+  denominator: string
+  target: number
+}
+
+function fixed(value: number, digits: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+export function failureShare(measurement: Measurement): number {
+  return measurement.requests === 0 ? 1 : measurement.failures / measurement.requests
+}
+
+export function formatTable(rows: Row[]): string {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'non-2xx+err']
+  const body = rows.map(({ scenario, measurement: m }) => [
+    scenario,
+    fixed(m.reqPerSec, 0),
+    fixed(m.p50Ms, 2),
+    fixed(m.p99Ms, 2),
+    fixed(m.meanMs, 2),
+    fixed(m.requests, 0),
+    `${fixed(m.failures, 0)} (${fixed(failureShare(m) * 100, 2)}%)`,
+  ])
+  const widths = header.map((title, i) => Math.max(title.length, ...body.map((row) => row[i]!.length)))
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...body.map(line)].join('\n')
+}
+
+export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
+  const rate = (name: string): number | undefined =>
+    rows.find((row) => row.scenario === name)?.measurement.reqPerSec
+  const lines: string[] = []
+  for (const ratio of ratios) {
+    const numerator = rate(ratio.numerator)
+    const denominator = rate(ratio.denominator)
+    if (numerator === undefined || denominator === undefined || denominator === 0) continue
+    const value = numerator / denominator
+    const verdict = value >= ratio.target ? 'reached' : 'MISSED'
+    lines.push(`${ratio.label}: ${fixed(value, 2)}x (target >= ${fixed(ratio.target, 1)}x: ${verdict})`)
+  }
+  return lines
+}

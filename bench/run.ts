@@ -1,0 +1,133 @@
+// `npm run bench`: our token endpoint vs oidc-provider, same machine, same load generator, same run.
+// Env: BENCH_DURATION (s per timed window, default 10), BENCH_WARMUP (s, default 2),
+// BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | all, default all),
+// BENCH_SCENARIO (run only scenarios whose name contains it, e.g. `exchange`).
+import { availableParallelism, cpus } from 'node:os'
+import { installExitHandlers } from './lib/child-process.ts'
+import { failureShare, formatRatios, formatTable, type Ratio, type Row } from './lib/report.ts'
+import { OURS_ENROLLMENT, OURS_EXCHANGE, PEER_CLIENT_CREDENTIALS, scenarios } from './scenarios.ts'
+import { type RunningTarget, startOurs, startPeer, type TargetMap, type TargetName } from './targets.ts'
+
+const ratios: Ratio[] = [
+  {
+    label: 'token exchange (DPoP) / peer client_credentials',
+    numerator: OURS_EXCHANGE,
+    denominator: PEER_CLIENT_CREDENTIALS,
+    target: 1.5,
+  },
+  {
+    label: 'anonymous enrollment / peer client_credentials',
+    numerator: OURS_ENROLLMENT,
+    denominator: PEER_CLIENT_CREDENTIALS,
+    target: 1.0,
+  },
+]
+
+const starters: { [K in TargetName]: () => Promise<TargetMap[K]> } = { peer: startPeer, ours: startOurs }
+
+// Above this share of non-2xx/errors a figure measures error handling, not the scenario.
+const MAX_FAILURE_SHARE = 0.01
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
+  return value
+}
+
+function selectedTargets(): TargetName[] {
+  const only = process.env.BENCH_ONLY ?? ''
+  if (only === '' || only === 'all') return ['peer', 'ours']
+  if (only === 'peer' || only === 'ours') return [only]
+  throw new Error(`BENCH_ONLY must be peer, ours or all, got ${only}`)
+}
+
+function log(message: string): void {
+  console.log(`  ${message}`)
+}
+
+async function main(): Promise<number> {
+  installExitHandlers()
+  const seconds = numberFromEnv('BENCH_DURATION', 10)
+  const warmUpSeconds = numberFromEnv('BENCH_WARMUP', 2)
+  const connections = Math.round(numberFromEnv('BENCH_CONNECTIONS', 20))
+  const targets = selectedTargets()
+
+  console.log(
+    `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ` +
+      `${seconds} s per window after ${warmUpSeconds} s warm-up, ${connections} connections, ` +
+      `targets: ${targets.join(', ')}`,
+  )
+  if (seconds + warmUpSeconds > 45) {
+    console.log('bench: warning: DPoP proofs are pre-generated; windows this long may outlive the iat window')
+  }
+
+  const rows: Row[] = []
+  const problems: string[] = []
+  const running: RunningTarget[] = []
+  try {
+    const started: Partial<TargetMap> = {}
+    for (const name of targets) {
+      console.log(`starting ${name}`)
+      try {
+        const target = await starters[name]()
+        running.push(target)
+        Object.assign(started, { [name]: target })
+        log(`${name} ready at ${target.baseUrl}`)
+      } catch (error) {
+        problems.push(`${name}: failed to start: ${(error as Error).message}`)
+      }
+    }
+
+    const pick = process.env.BENCH_SCENARIO?.toLowerCase()
+    for (const scenario of scenarios) {
+      const target = started[scenario.target]
+      if (!target || (pick && !scenario.name.toLowerCase().includes(pick))) continue
+      console.log(`scenario: ${scenario.name}`)
+      try {
+        const workload = await scenario.setup(target, log)
+        const warmUp = await workload.run({ phase: 'warm-up', seconds: warmUpSeconds, connections, log })
+        log(`warm-up: ${Math.round(warmUp.reqPerSec)} req/s`)
+        const measurement = await workload.run({ phase: 'measure', seconds, connections, log })
+        log(`measured: ${Math.round(measurement.reqPerSec)} req/s over ${measurement.seconds.toFixed(1)} s`)
+        if (measurement.exhaustedAfter !== undefined) {
+          log(`note: proof pool ran out after ${measurement.exhaustedAfter.toFixed(1)} s (window shortened)`)
+        }
+        rows.push({ scenario: scenario.name, measurement })
+        if (failureShare(measurement) > MAX_FAILURE_SHARE) {
+          problems.push(
+            `${scenario.name}: ${measurement.failures} of ${measurement.requests} requests failed ` +
+              `(status codes ${JSON.stringify(measurement.statusCodes)}); first failure: ` +
+              `${measurement.firstFailure ?? 'n/a'}`,
+          )
+        }
+      } catch (error) {
+        problems.push(`${scenario.name}: ${(error as Error).message}`)
+      }
+    }
+  } finally {
+    await Promise.allSettled(running.map((target) => target.stop()))
+  }
+
+  console.log('')
+  if (rows.length > 0) console.log(formatTable(rows))
+  const ratioLines = formatRatios(ratios, rows)
+  if (ratioLines.length > 0) console.log(`\n${ratioLines.join('\n')}`)
+  if (problems.length > 0) {
+    console.error(`\nbench: ${problems.length} problem(s):`)
+    for (const problem of problems) console.error(`- ${problem}`)
+    return 1
+  }
+  return 0
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    console.error('bench: failed:', error)
+    process.exitCode = 1
+  },
+)

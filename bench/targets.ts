@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type ChildHandle,
+  freePort,
+  removeTempDir,
+  startChild,
+  stopChild,
+  trackTempDir,
+  waitForHttp,
+} from './lib/child-process.ts'
+
+export interface RunningTarget {
+  baseUrl: string
+  stop(): Promise<void>
+}
+
+export interface PeerTarget extends RunningTarget {
+  clientId: string
+  clientSecret: string
+  resource: string
+  scope: string
+}
+
+export interface OursTarget extends RunningTarget {
+  tenant: string
+  clientId: string
+  audience: string
+}
+
+export interface TargetMap {
+  peer: PeerTarget
+  ours: OursTarget
+}
+
+export type TargetName = keyof TargetMap
+
+const PEER_ENTRY = 'bench/peer/oidc-provider-server.ts'
+const OURS_ENTRY = 'packages/server/src/main.ts'
+
+export async function startPeer(): Promise<PeerTarget> {
+  const port = await freePort()
+  const target = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    clientId: 'bench-client',
+    clientSecret: randomBytes(24).toString('base64url'),
+    resource: 'https://api.bench.example/',
+    scope: 'api:read',
+  }
+  const child = startChild('oidc-provider', [PEER_ENTRY], {
+    BENCH_PEER_PORT: String(port),
+    BENCH_PEER_CLIENT_ID: target.clientId,
+    BENCH_PEER_CLIENT_SECRET: target.clientSecret,
+    BENCH_PEER_RESOURCE: target.resource,
+    BENCH_PEER_SCOPE: target.scope,
+    // oidc-provider's diagnostics go through `debug`; make sure nothing inherited turns them on.
+    DEBUG: '',
+  })
+  await waitOrStop(child, `${target.baseUrl}/.well-known/openid-configuration`)
+  return { ...target, stop: () => stopChild(child) }
+}
+
+export async function startOurs(): Promise<OursTarget> {
+  if (!existsSync(OURS_ENTRY)) {
+    throw new Error(`${OURS_ENTRY} does not exist yet; run with BENCH_ONLY=peer`)
+  }
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const dataDir = await mkdtemp(join(tmpdir(), 'onramp-bench-'))
+  trackTempDir(dataDir)
+  const child = startChild('onramp server', [OURS_ENTRY], {
+    ONRAMP_PORT: String(port),
+    ONRAMP_HOST: '127.0.0.1',
+    ONRAMP_PUBLIC_URL: baseUrl,
+    ONRAMP_DATA_DIR: dataDir,
+    ONRAMP_ENROLLMENT_RATE_LIMIT: 'off',
+    ONRAMP_LOG_LEVEL: 'warn',
+    ONRAMP_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+  })
+  try {
+    await waitOrStop(child, `${baseUrl}/readyz`, 60_000)
+  } catch (error) {
+    removeTempDir(dataDir)
+    throw error
+  }
+  return {
+    baseUrl,
+    tenant: 'demo',
+    clientId: 'demo-app',
+    audience: 'demo-api',
+    stop: async () => {
+      await stopChild(child)
+      removeTempDir(dataDir)
+    },
+  }
+}
+
+async function waitOrStop(child: ChildHandle, url: string, timeoutMs?: number): Promise<void> {
+  try {
+    await waitForHttp(child, url, timeoutMs)
+  } catch (error) {
+    await stopChild(child)
+    throw error
+  }
+}

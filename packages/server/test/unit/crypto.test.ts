@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { derToJOSE, joseToDER } from '../../src/crypto/ecdsa-signature.ts'
+import { jwkThumbprint } from '../../src/crypto/jwk-thumbprint.ts'
+import { decodeJWS, JWSFormatError } from '../../src/crypto/jws.ts'
+import { keyMatchesAlgorithm, signES256, verifySignature } from '../../src/crypto/jws-algorithms.ts'
+import { SecretBox } from '../../src/crypto/secret-box.ts'
+
+describe('ECDSA signature encodings', () => {
+  for (const [curve, size, digest] of [
+    ['P-256', 32, 'sha256'],
+    ['P-384', 48, 'sha384'],
+    ['P-521', 66, 'sha512'],
+  ] as const) {
+    it(`converts ${curve} DER to JOSE exactly as node:crypto's ieee-p1363 does, and back`, () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve })
+      for (let i = 0; i < 200; i++) {
+        const data = randomBytes(32)
+        const der = sign(digest, data, privateKey)
+        const jose = derToJOSE(der, size)
+        assert.equal(jose.length, size * 2)
+        assert.ok(verify(digest, data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose))
+        const back = joseToDER(jose, size)
+        assert.ok(back)
+        assert.ok(verify(digest, data, publicKey, back))
+      }
+    })
+  }
+
+  it('rejects JOSE signatures of the wrong length', () => {
+    assert.equal(joseToDER(Buffer.alloc(63), 32), undefined)
+  })
+})
+
+describe('JWS', () => {
+  it('signs ES256 and verifies, and refuses a tampered payload', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0'
+    const signature = await signES256(privateKey, input)
+    assert.ok(await verifySignature('ES256', publicKey, input, signature))
+    assert.equal(await verifySignature('ES256', publicKey, `${input}x`, signature), false)
+  })
+
+  it('verifies with a key of the wrong type as false, not as an exception', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519')
+    assert.equal(await verifySignature('ES256', publicKey, 'a.b', Buffer.alloc(64)), false)
+  })
+
+  it('decodes compact JWS and refuses malformed ones', () => {
+    const header = Buffer.from('{"alg":"ES256"}').toString('base64url')
+    const payload = Buffer.from('{"a":1}').toString('base64url')
+    const decoded = decodeJWS(`${header}.${payload}.c2ln`)
+    assert.deepEqual(decoded.header, { alg: 'ES256' })
+    assert.deepEqual(decoded.payload, { a: 1 })
+    for (const bad of [
+      '',
+      'a.b',
+      'a.b.c.d',
+      `${header}.${payload}.`,
+      `${header}..c2ln`,
+      `${header}.${payload}.c2ln!`,
+      'e30.W10.c2ln',
+      'bm9wZQ.e30.c2ln',
+    ]) {
+      assert.throws(() => decodeJWS(bad), JWSFormatError, bad)
+    }
+  })
+
+  it('matches keys to algorithms (RFC 7518 §3.4)', () => {
+    assert.ok(keyMatchesAlgorithm('ES256', { kty: 'EC', crv: 'P-256' }))
+    assert.equal(keyMatchesAlgorithm('ES256', { kty: 'EC', crv: 'P-384' }), false)
+    assert.equal(keyMatchesAlgorithm('RS256', { kty: 'EC', crv: 'P-256' }), false)
+    assert.ok(keyMatchesAlgorithm('EdDSA', { kty: 'OKP', crv: 'Ed25519' }))
+  })
+})
+
+describe('JWK thumbprint', () => {
+  it('computes the RFC 7638 §3.1 example', () => {
+    const jwk = {
+      kty: 'RSA',
+      n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+      e: 'AQAB',
+      alg: 'RS256',
+      kid: '2011-04-29',
+    }
+    assert.equal(jwkThumbprint(jwk), 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs')
+  })
+})
+
+describe('SecretBox', () => {
+  it('round-trips and binds the context', () => {
+    const box = new SecretBox(randomBytes(32))
+    const sealed = box.seal('private key', 'signing-key:a')
+    assert.equal(box.open(sealed, 'signing-key:a'), 'private key')
+    assert.throws(() => box.open(sealed, 'signing-key:b'))
+    assert.throws(() => new SecretBox(randomBytes(32)).open(sealed, 'signing-key:a'))
+  })
+})
