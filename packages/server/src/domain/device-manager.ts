@@ -23,6 +23,9 @@ export interface EnrolledDevice {
   refreshToken: string
 }
 
+/** How many devices one page lists. */
+export const devicePageSize = { default: 100, max: 1000 } as const
+
 /** Devices: anonymous enrollment creates one, with its profile and its first grant. */
 export class DeviceManager {
   readonly #store: Store
@@ -86,6 +89,20 @@ export class DeviceManager {
     options?: { profileId?: string; limit?: number; after?: string },
   ): Promise<Device[]> {
     return this.#store.devices.list(tenantId, options)
+  }
+
+  /** One page of the tenant's devices in id order; `next` is the `after` of the following page. */
+  async page(
+    tenantId: string,
+    options?: { profileId?: string; limit?: number; after?: string },
+  ): Promise<{ devices: Device[]; next: string | undefined }> {
+    const limit = options?.limit ?? devicePageSize.default
+    if (!Number.isInteger(limit) || limit < 1 || limit > devicePageSize.max)
+      throw new AppError('invalid_input', `limit must be 1–${devicePageSize.max}`)
+    const devices = await this.#store.devices.list(tenantId, { ...options, limit: limit + 1 })
+    if (devices.length <= limit) return { devices, next: undefined }
+    devices.length = limit
+    return { devices, next: devices.at(-1)!.id }
   }
 
   async get(tenantId: string, deviceId: string): Promise<Device> {

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.ts'
+import type { Resource } from '../store/resource-store.ts'
 import type { Store } from '../store/stores.ts'
 import type { Tenant, TenantSettings } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
@@ -81,6 +82,28 @@ export class TenantManager {
     this.#cache.delete(id)
     this.#keys.forget(id)
   }
+
+  /**
+   * Retires the tenant's active signing key and creates a new one, in one transaction. The
+   * retired key stays published for the longest access-token lifetime of the tenant, so every
+   * token it signed still verifies until it expires. Returns the new key's `kid`.
+   */
+  async rotateSigningKey(id: string): Promise<string> {
+    const kid = await this.#store.transaction(async (stores) => {
+      const tenant = await stores.tenants.get(id)
+      if (!tenant) throw new AppError('not_found', `tenant "${id}" does not exist`)
+      const resources = await stores.resources.list(id)
+      return this.#keys.rotate(id, stores, longestAccessTokenTtl(tenant, resources))
+    })
+    // Again after commit: a load between the rotation and the commit could have cached the old key.
+    this.#keys.forget(id)
+    return kid
+  }
+}
+
+/** Seconds: the longest an access token of the tenant lives, whatever its audience. */
+export function longestAccessTokenTtl(tenant: Tenant, resources: readonly Resource[]): number {
+  return Math.max(tenant.settings.accessTokenTtl, ...resources.map((r) => r.accessTokenTtl ?? 0))
 }
 
 function validateSettings(settings: TenantSettings): TenantSettings {

@@ -1,0 +1,40 @@
+import { type AuthenticationMode, AuthenticationModes } from '@onramp/protocol'
+import { type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { versionPattern } from '../../domain/app-config-manager.ts'
+
+/** A request body object that refuses properties it does not name. */
+export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false })
+}
+
+/** Path parameters of everything under `/tenants/:tenant`. */
+export const TenantParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 64 }) })
+
+export const Name = Type.String({ minLength: 1, maxLength: 200 })
+
+export const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 })
+
+export const Seconds = Type.Integer({ minimum: 1 })
+
+export const AuthenticationModeList = Type.Array(
+  Type.Unsafe<AuthenticationMode>({ type: 'string', enum: [...AuthenticationModes] }),
+  { maxItems: AuthenticationModes.length },
+)
+
+const Version = Type.String({ pattern: versionPattern.source, maxLength: 64 })
+
+const VersionRange = StrictObject({
+  min_version: Type.Optional(Version),
+  latest_version: Type.Optional(Version),
+})
+
+export const AppPolicyInput = StrictObject({
+  min_version: Type.Optional(Version),
+  latest_version: Type.Optional(Version),
+  platforms: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[a-z0-9-]{1,32}$' }), VersionRange, { additionalProperties: false }),
+  ),
+})
+
+/** The empty 204 response. */
+export const NoContent = Type.Null()

@@ -1,0 +1,88 @@
+import { type Static, Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Services } from '../../domain/services.ts'
+import type { TenantSettings } from '../../store/tenant-store.ts'
+import { Name, NoContent, Seconds, StrictObject, TenantParams } from './admin-schemas.ts'
+import { defined } from './defined.ts'
+import { TenantView, tenantView } from './views.ts'
+
+const SettingsInput = StrictObject({
+  access_token_ttl: Type.Optional(Seconds),
+  refresh_token_idle_ttl: Type.Optional(Seconds),
+  refresh_token_absolute_ttl: Type.Optional(Seconds),
+  dpop_nonce: Type.Optional(Type.Boolean()),
+  anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
+})
+
+const CreateTenantBody = StrictObject({
+  id: Type.String({ minLength: 1, maxLength: 63 }),
+  name: Type.Optional(Name),
+  settings: Type.Optional(SettingsInput),
+})
+
+const UpdateTenantBody = StrictObject({
+  name: Type.Optional(Name),
+  settings: Type.Optional(SettingsInput),
+})
+
+type Params = Static<typeof TenantParams>
+
+/** `/tenants`: list, create, read, update, delete (deleting a tenant deletes everything in it). */
+export function tenantRoutes(app: FastifyInstance, services: Services): void {
+  app.get(
+    '/tenants',
+    { schema: { response: { 200: Type.Object({ tenants: Type.Array(TenantView) }) } } },
+    async () => ({ tenants: (await services.tenants.list()).map(tenantView) }),
+  )
+
+  app.post<{ Body: Static<typeof CreateTenantBody> }>(
+    '/tenants',
+    { schema: { body: CreateTenantBody, response: { 201: TenantView } } },
+    async (request, reply) => {
+      const { id, name, settings } = request.body
+      const tenant = await services.tenants.create({
+        id,
+        ...defined({ name, settings: settings && settingsFromWire(settings) }),
+      })
+      return reply.code(201).send(tenantView(tenant))
+    },
+  )
+
+  app.get<{ Params: Params }>(
+    '/tenants/:tenant',
+    { schema: { params: TenantParams, response: { 200: TenantView } } },
+    async (request) => tenantView(await services.tenants.get(request.params.tenant)),
+  )
+
+  app.patch<{ Params: Params; Body: Static<typeof UpdateTenantBody> }>(
+    '/tenants/:tenant',
+    { schema: { params: TenantParams, body: UpdateTenantBody, response: { 200: TenantView } } },
+    async (request) => {
+      const { name, settings } = request.body
+      const tenant = await services.tenants.update(
+        request.params.tenant,
+        defined({ name, settings: settings && settingsFromWire(settings) }),
+      )
+      return tenantView(tenant)
+    },
+  )
+
+  app.delete<{ Params: Params }>(
+    '/tenants/:tenant',
+    { schema: { params: TenantParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await services.tenants.delete(request.params.tenant)
+      return reply.code(204).send()
+    },
+  )
+}
+
+function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<TenantSettings> {
+  return defined({
+    accessTokenTtl: settings.access_token_ttl,
+    refreshTokenIdleTtl: settings.refresh_token_idle_ttl,
+    refreshTokenAbsoluteTtl: settings.refresh_token_absolute_ttl,
+    dpopNonce: settings.dpop_nonce,
+    anonymousInactivityDays: settings.anonymous_inactivity_days,
+  })
+}

@@ -1,0 +1,183 @@
+import { type Static, Type } from '@sinclair/typebox'
+import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/client-store.ts'
+import type { Device } from '../../store/device-store.ts'
+import type { Resource } from '../../store/resource-store.ts'
+import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
+import type { Tenant } from '../../store/tenant-store.ts'
+
+/**
+ * What the admin API (and `onramp --json`) shows of each record: snake_case, times in seconds
+ * since the epoch. Used as response schemas, so a field missing here (a secret hash, a private
+ * key) can never reach a response.
+ */
+
+const Timestamp = Type.Integer({ description: 'seconds since the epoch' })
+
+export const TenantView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  settings: Type.Object({
+    access_token_ttl: Type.Integer(),
+    refresh_token_idle_ttl: Type.Integer(),
+    refresh_token_absolute_ttl: Type.Integer(),
+    dpop_nonce: Type.Boolean(),
+    anonymous_inactivity_days: Type.Integer(),
+  }),
+  created_at: Timestamp,
+})
+
+export function tenantView(tenant: Tenant): Static<typeof TenantView> {
+  const { settings } = tenant
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    settings: {
+      access_token_ttl: settings.accessTokenTtl,
+      refresh_token_idle_ttl: settings.refreshTokenIdleTtl,
+      refresh_token_absolute_ttl: settings.refreshTokenAbsoluteTtl,
+      dpop_nonce: settings.dpopNonce,
+      anonymous_inactivity_days: settings.anonymousInactivityDays,
+    },
+    created_at: tenant.createdAt,
+  }
+}
+
+const VersionRangeView = Type.Object({
+  min_version: Type.Optional(Type.String()),
+  latest_version: Type.Optional(Type.String()),
+})
+
+const AppPolicyView = Type.Object({
+  min_version: Type.Optional(Type.String()),
+  latest_version: Type.Optional(Type.String()),
+  platforms: Type.Optional(Type.Record(Type.String(), VersionRangeView)),
+})
+
+export const ClientView = Type.Object({
+  client_id: Type.String(),
+  name: Type.String(),
+  type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
+  grant_types: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  redirect_uris: Type.Array(Type.String()),
+  app_policy: Type.Optional(AppPolicyView),
+  created_at: Timestamp,
+})
+
+export function clientView(client: Client): Static<typeof ClientView> {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    type: client.type,
+    grant_types: client.grantTypes,
+    scopes: client.scopes,
+    redirect_uris: client.redirectUris,
+    ...(client.appPolicy && { app_policy: appPolicyView(client.appPolicy) }),
+    created_at: client.createdAt,
+  }
+}
+
+function appPolicyView(policy: AppVersionPolicy): Static<typeof AppPolicyView> {
+  return {
+    ...versionRangeView(policy),
+    ...(policy.platforms && {
+      platforms: Object.fromEntries(
+        Object.entries(policy.platforms).map(([platform, range]) => [platform, versionRangeView(range)]),
+      ),
+    }),
+  }
+}
+
+function versionRangeView(range: AppVersionRange): Static<typeof VersionRangeView> {
+  return {
+    ...(range.minVersion !== undefined && { min_version: range.minVersion }),
+    ...(range.latestVersion !== undefined && { latest_version: range.latestVersion }),
+  }
+}
+
+export const ResourceView = Type.Object({
+  audience: Type.String(),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  allowed_clients: Type.Array(Type.String()),
+  allow_anonymous: Type.Boolean(),
+  min_acr: Type.Optional(Type.String()),
+  authentication_modes: Type.Optional(Type.Array(Type.String())),
+  access_token_ttl: Type.Optional(Type.Integer()),
+  created_at: Timestamp,
+})
+
+export function resourceView(resource: Resource): Static<typeof ResourceView> {
+  const { policy } = resource
+  return {
+    audience: resource.audience,
+    name: resource.name,
+    scopes: resource.scopes,
+    allowed_clients: policy.allowedClients,
+    allow_anonymous: policy.allowAnonymous,
+    ...(policy.minAcr !== undefined && { min_acr: policy.minAcr }),
+    ...(policy.authenticationModes !== undefined && { authentication_modes: policy.authenticationModes }),
+    ...(resource.accessTokenTtl !== undefined && { access_token_ttl: resource.accessTokenTtl }),
+    created_at: resource.createdAt,
+  }
+}
+
+export const DeviceView = Type.Object({
+  device_id: Type.String(),
+  profile_id: Type.String(),
+  client_id: Type.String(),
+  jkt: Type.String(),
+  authentication_mode: Type.String(),
+  hardware_key: Type.Boolean(),
+  created_at: Timestamp,
+  last_seen_at: Timestamp,
+  revoked_at: Type.Optional(Timestamp),
+})
+
+export function deviceView(device: Device): Static<typeof DeviceView> {
+  return {
+    device_id: device.id,
+    profile_id: device.profileId,
+    client_id: device.clientId,
+    jkt: device.jkt,
+    authentication_mode: device.authenticationMode,
+    hardware_key: device.hardwareKey,
+    created_at: device.createdAt,
+    last_seen_at: device.lastSeenAt,
+    ...(device.revokedAt !== undefined && { revoked_at: device.revokedAt }),
+  }
+}
+
+export const DevicePageView = Type.Object({
+  devices: Type.Array(DeviceView),
+  /** The `after` of the next page; absent on the last page. */
+  next: Type.Optional(Type.String()),
+})
+
+export function devicePageView(page: {
+  devices: Device[]
+  next: string | undefined
+}): Static<typeof DevicePageView> {
+  return { devices: page.devices.map(deviceView), ...(page.next !== undefined && { next: page.next }) }
+}
+
+/** Public facts about a signing key; its key material is served by the tenant's `/jwks`. */
+export const SigningKeyView = Type.Object({
+  kid: Type.String(),
+  alg: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+  created_at: Timestamp,
+  retired_at: Type.Optional(Timestamp),
+  publish_until: Type.Optional(Timestamp),
+})
+
+export function signingKeyView(key: SigningKeyRecord): Static<typeof SigningKeyView> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    status: key.status,
+    created_at: key.createdAt,
+    ...(key.retiredAt !== undefined && { retired_at: key.retiredAt }),
+    ...(key.publishUntil !== undefined && { publish_until: key.publishUntil }),
+  }
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startTestServer, type TestServer, uniqueId } from './admin-harness.ts'
+
+describe('admin API: tenants', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startTestServer()
+  })
+  after(async () => {
+    await server?.close()
+  })
+
+  it('creates a tenant with default settings, then reads, lists, updates and deletes it', async () => {
+    const id = uniqueId('t')
+    const created = await server.admin('POST', '/tenants', { body: { id, name: 'Shop' } })
+    assert.equal(created.status, 201)
+    assert.deepEqual(created.body.settings, {
+      access_token_ttl: 300,
+      refresh_token_idle_ttl: 30 * 24 * 3600,
+      refresh_token_absolute_ttl: 365 * 24 * 3600,
+      dpop_nonce: false,
+      anonymous_inactivity_days: 30,
+    })
+    assert.equal(created.body.id, id)
+    assert.equal(created.body.name, 'Shop')
+    assert.equal(typeof created.body.created_at, 'number')
+
+    const read = await server.admin('GET', `/tenants/${id}`)
+    assert.equal(read.status, 200)
+    assert.deepEqual(read.body, created.body)
+
+    const list = await server.admin('GET', '/tenants')
+    assert.ok(list.body.tenants.some((t: { id: string }) => t.id === id))
+
+    const updated = await server.admin('PATCH', `/tenants/${id}`, {
+      body: { name: 'Shop 2', settings: { access_token_ttl: 600, dpop_nonce: true } },
+    })
+    assert.equal(updated.status, 200)
+    assert.equal(updated.body.name, 'Shop 2')
+    assert.equal(updated.body.settings.access_token_ttl, 600)
+    assert.equal(updated.body.settings.dpop_nonce, true)
+    assert.equal(updated.body.settings.refresh_token_idle_ttl, 30 * 24 * 3600)
+    assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body, updated.body)
+
+    const deleted = await server.admin('DELETE', `/tenants/${id}`)
+    assert.equal(deleted.status, 204)
+    assert.equal(deleted.body, undefined)
+    const gone = await server.admin('GET', `/tenants/${id}`)
+    assert.equal(gone.status, 404)
+    assert.equal(gone.body.error, 'not_found')
+  })
+
+  it('creates a tenant with settings given at once, and serves its issuer', async () => {
+    const id = uniqueId('t')
+    const created = await server.admin('POST', '/tenants', {
+      body: { id, settings: { access_token_ttl: 120, anonymous_inactivity_days: 7 } },
+    })
+    assert.equal(created.status, 201)
+    assert.equal(created.body.name, id)
+    assert.equal(created.body.settings.access_token_ttl, 120)
+    assert.equal(created.body.settings.anonymous_inactivity_days, 7)
+    const jwks = await fetch(`${server.url}/t/${id}/jwks`)
+    assert.equal(jwks.status, 200)
+    assert.equal(((await jwks.json()) as { keys: unknown[] }).keys.length, 1)
+  })
+
+  it('refuses a duplicate tenant with 409', async () => {
+    const id = uniqueId('t')
+    assert.equal((await server.admin('POST', '/tenants', { body: { id } })).status, 201)
+    const again = await server.admin('POST', '/tenants', { body: { id } })
+    assert.equal(again.status, 409)
+    assert.equal(again.body.error, 'conflict')
+  })
+
+  it('answers 404 for an unknown tenant on every verb', async () => {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'x' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const response = await server.admin(method, '/tenants/no-such-tenant', { body })
+      assert.equal(response.status, 404, method)
+      assert.equal(response.body.error, 'not_found')
+    }
+  })
+
+  it('refuses unknown properties, at the top and nested', async () => {
+    const top = await server.admin('POST', '/tenants', { body: { id: uniqueId('t'), colour: 'red' } })
+    assert.equal(top.status, 400)
+    assert.equal(top.body.error, 'invalid_input')
+    assert.match(top.body.error_description, /unknown property "colour"/)
+
+    const nested = await server.admin('POST', '/tenants', {
+      body: { id: uniqueId('t'), settings: { accessTokenTtl: 60 } },
+    })
+    assert.equal(nested.status, 400)
+    assert.match(nested.body.error_description, /body\.settings has unknown property "accessTokenTtl"/)
+
+    const patch = await server.admin('PATCH', '/tenants/demo', { body: { id: 'other' } })
+    assert.equal(patch.status, 400)
+  })
+
+  it('refuses bad types and bad values with 400, writing nothing', async () => {
+    const id = uniqueId('t')
+    const cases: unknown[] = [
+      { id: 5 },
+      {},
+      { id: 'Upper-Case' },
+      { id, name: '' },
+      { id, settings: { access_token_ttl: '300' } },
+      { id, settings: { access_token_ttl: 0 } },
+      { id, settings: { access_token_ttl: 1.5 } },
+      { id, settings: { dpop_nonce: 'yes' } },
+      { id, settings: { refresh_token_idle_ttl: 100, refresh_token_absolute_ttl: 50 } },
+      [id],
+    ]
+    for (const body of cases) {
+      const response = await server.admin('POST', '/tenants', { body })
+      assert.equal(response.status, 400, JSON.stringify(body))
+      assert.equal(response.body.error, 'invalid_input', JSON.stringify(body))
+    }
+    assert.equal((await server.admin('GET', `/tenants/${id}`)).status, 404)
+  })
+
+  it('refuses a body that is not JSON', async () => {
+    const response = await fetch(`${server.url}/admin/v1/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: '{"id":',
+    })
+    assert.equal(response.status, 400)
+  })
+
+  it('deletes everything in a tenant with it', async () => {
+    const id = uniqueId('t')
+    await server.admin('POST', '/tenants', { body: { id } })
+    await server.admin('POST', `/tenants/${id}/clients`, { body: { client_id: 'app', type: 'public' } })
+    assert.equal((await server.admin('DELETE', `/tenants/${id}`)).status, 204)
+    assert.equal((await server.admin('POST', '/tenants', { body: { id } })).status, 201)
+    const clients = await server.admin('GET', `/tenants/${id}/clients`)
+    assert.deepEqual(clients.body.clients, [])
+  })
+})

@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { onramp, onrampJSON } from './cli-harness.ts'
+
+describe('onramp: managing tenants, clients, resources, devices and keys', () => {
+  let dataDir: string
+  let env: Record<string, string>
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'onramp-cli-'))
+    env = { ONRAMP_DATA_DIR: dataDir }
+  })
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('creates, lists, shows and deletes tenants', async () => {
+    const created = await onramp(
+      ['tenants', 'create', 'shop', '--name', 'The Shop', '--access-token-ttl', '120'],
+      env,
+    )
+    assert.equal(created.code, 0, created.stderr)
+    assert.match(created.stdout, /^Created tenant "shop"\./)
+    assert.match(created.stdout, /^access token ttl: +120 s$/m)
+
+    const table = await onramp(['tenants', 'list'], env)
+    assert.equal(table.code, 0)
+    const [header, ...rows] = table.stdout.trimEnd().split('\n')
+    assert.match(header!, /^ID +NAME +ACCESS_TOKEN_TTL +DPOP_NONCE +CREATED$/)
+    assert.ok(
+      rows.some((row) => /^shop +The Shop +120 +false +\d{4}-\d\d-\d\dT/.test(row)),
+      table.stdout,
+    )
+
+    const listed = await onrampJSON(['tenants', 'list'], env)
+    const shop = listed.tenants.find((t: { id: string }) => t.id === 'shop')
+    assert.equal(shop.name, 'The Shop')
+    assert.equal(shop.settings.access_token_ttl, 120)
+    assert.deepEqual(await onrampJSON(['tenants', 'show', 'shop'], env), shop)
+
+    await onrampJSON(['tenants', 'create', 'doomed'], env)
+    assert.deepEqual(await onrampJSON(['tenants', 'delete', 'doomed'], env), { id: 'doomed', deleted: true })
+    const gone = await onramp(['tenants', 'show', 'doomed'], env)
+    assert.equal(gone.code, 1)
+    assert.equal(gone.stdout, '')
+    assert.equal(gone.stderr, 'onramp: tenant "doomed" does not exist\n')
+  })
+
+  it('reports a failed operation in one line on stderr with exit code 1', async () => {
+    await onrampJSON(['tenants', 'create', 'twice'], env)
+    for (const [args, message] of [
+      [['tenants', 'create', 'twice'], 'tenant "twice" already exists'],
+      [['tenants', 'create', 'Not_Valid'], 'tenant id must be'],
+      [['tenants', 'delete', 'nobody'], 'tenant "nobody" does not exist'],
+      [['clients', 'list', '--tenant', 'nobody'], 'tenant "nobody" does not exist'],
+      [['keys', 'rotate', '--tenant', 'nobody'], 'tenant "nobody" does not exist'],
+      [['devices', 'revoke', '--tenant', 'twice', '--device', 'nope'], 'device "nope" does not exist'],
+    ] as const) {
+      const result = await onramp(args, env)
+      assert.equal(result.code, 1, args.join(' '))
+      assert.equal(result.stdout, '', args.join(' '))
+      assert.ok(result.stderr.startsWith(`onramp: ${message}`), result.stderr)
+      assert.equal(result.stderr.split('\n').length, 2, result.stderr)
+    }
+  })
+
+  it('creates clients, shows a secret once and rotates it', async () => {
+    await onrampJSON(['tenants', 'create', 'apps'], env)
+    const backend = await onrampJSON(
+      [
+        'clients',
+        'create',
+        '--tenant',
+        'apps',
+        '--client-id',
+        'backend',
+        '--type',
+        'confidential',
+        '--scopes',
+        'a,b',
+      ],
+      env,
+    )
+    assert.equal(backend.client_id, 'backend')
+    assert.deepEqual(backend.scopes, ['a', 'b'])
+    assert.equal(typeof backend.client_secret, 'string')
+
+    const shown = await onrampJSON(['clients', 'show', '--tenant', 'apps', '--client-id', 'backend'], env)
+    assert.equal('client_secret' in shown, false)
+    const rotated = await onrampJSON(
+      ['clients', 'rotate-secret', '--tenant', 'apps', '--client-id', 'backend'],
+      env,
+    )
+    assert.equal(rotated.client_id, 'backend')
+    assert.notEqual(rotated.client_secret, backend.client_secret)
+
+    const text = await onramp(
+      [
+        'clients',
+        'create',
+        '--tenant',
+        'apps',
+        '--client-id',
+        'mobile',
+        '--type',
+        'public',
+        '--grant-types',
+        'anonymous,refresh_token,authorization_code',
+        '--redirect-uris',
+        'com.example:/cb',
+      ],
+      env,
+    )
+    assert.equal(text.code, 0, text.stderr)
+    assert.doesNotMatch(text.stdout, /secret/i)
+    const mobile = await onrampJSON(['clients', 'show', '--tenant', 'apps', '--client-id', 'mobile'], env)
+    assert.deepEqual(mobile.grant_types, [
+      'urn:onramp:params:oauth:grant-type:anonymous',
+      'refresh_token',
+      'authorization_code',
+    ])
+    assert.deepEqual(mobile.redirect_uris, ['com.example:/cb'])
+
+    const table = await onramp(['clients', 'list', '--tenant', 'apps'], env)
+    assert.match(table.stdout, /^CLIENT_ID +TYPE +NAME +GRANT_TYPES +SCOPES$/m)
+    assert.match(table.stdout, /^backend +confidential +backend +client_credentials,token_exchange +a,b$/m)
+    assert.match(table.stdout, /^mobile +public +mobile +anonymous,refresh_token,authorization_code +-$/m)
+
+    const publicSecret = await onramp(
+      ['clients', 'rotate-secret', '--tenant', 'apps', '--client-id', 'mobile'],
+      env,
+    )
+    assert.equal(publicSecret.code, 1)
+    assert.equal(publicSecret.stderr, 'onramp: public clients have no secret\n')
+
+    assert.deepEqual(
+      await onrampJSON(['clients', 'delete', '--tenant', 'apps', '--client-id', 'mobile'], env),
+      {
+        client_id: 'mobile',
+        deleted: true,
+      },
+    )
+    const list = await onrampJSON(['clients', 'list', '--tenant', 'apps'], env)
+    assert.deepEqual(
+      list.clients.map((c: { client_id: string }) => c.client_id),
+      ['backend'],
+    )
+  })
+
+  it('creates, lists and deletes resources', async () => {
+    await onrampJSON(['tenants', 'create', 'apis'], env)
+    const created = await onrampJSON(
+      [
+        'resources',
+        'create',
+        '--tenant',
+        'apis',
+        '--audience',
+        'https://api.example.com/orders',
+        '--scopes',
+        'orders:read',
+        '--allowed-clients',
+        'mobile,web',
+        '--allow-anonymous',
+        '--authentication-modes',
+        'password,biometric',
+        '--access-token-ttl',
+        '900',
+      ],
+      env,
+    )
+    assert.deepEqual(
+      { ...created, created_at: 0 },
+      {
+        audience: 'https://api.example.com/orders',
+        name: 'https://api.example.com/orders',
+        scopes: ['orders:read'],
+        allowed_clients: ['mobile', 'web'],
+        allow_anonymous: true,
+        authentication_modes: ['password', 'biometric'],
+        access_token_ttl: 900,
+        created_at: 0,
+      },
+    )
+    const table = await onramp(['resources', 'list', '--tenant', 'apis'], env)
+    assert.match(
+      table.stdout,
+      /^https:\/\/api\.example\.com\/orders +https:\S+ +orders:read +mobile,web +true +900$/m,
+    )
+    const duplicate = await onramp(
+      ['resources', 'create', '--tenant', 'apis', '--audience', 'https://api.example.com/orders'],
+      env,
+    )
+    assert.equal(duplicate.code, 1)
+    assert.match(duplicate.stderr, /already exists/)
+    await onrampJSON(
+      ['resources', 'delete', '--tenant', 'apis', '--audience', 'https://api.example.com/orders'],
+      env,
+    )
+    const empty = await onramp(['resources', 'list', '--tenant', 'apis'], env)
+    assert.equal(empty.stdout, 'No resources in tenant "apis".\n')
+  })
+
+  it('rotates keys, keeping the old one published as long as its longest-lived token', async () => {
+    await onrampJSON(['tenants', 'create', 'signer', '--access-token-ttl', '600'], env)
+    await onrampJSON(
+      ['resources', 'create', '--tenant', 'signer', '--audience', 'slow', '--access-token-ttl', '7200'],
+      env,
+    )
+    const before = await onrampJSON(['keys', 'list', '--tenant', 'signer'], env)
+    assert.equal(before.keys.length, 1)
+    const [original] = before.keys
+    assert.equal(original.status, 'active')
+
+    const rotated = await onrampJSON(['keys', 'rotate', '--tenant', 'signer'], env)
+    assert.notEqual(rotated.kid, original.kid)
+    assert.equal(rotated.keys.length, 2)
+    const retired = rotated.keys.find((k: { kid: string }) => k.kid === original.kid)
+    assert.equal(retired.status, 'retired')
+    const window = retired.publish_until - retired.retired_at
+    assert.ok(window >= 7200 && window <= 7200 + 60, `published for ${window} s`)
+    assert.equal(rotated.keys.find((k: { kid: string }) => k.kid === rotated.kid).status, 'active')
+
+    const table = await onramp(['keys', 'list', '--tenant', 'signer'], env)
+    assert.match(table.stdout, /^KID +ALG +STATUS +CREATED +RETIRED +PUBLISHED_UNTIL$/m)
+    assert.match(table.stdout, new RegExp(`^${rotated.kid} +ES256 +active +\\S+ +- +-$`, 'm'))
+    assert.match(table.stdout, new RegExp(`^${original.kid} +ES256 +retired +\\S+ +\\S+Z +\\S+Z$`, 'm'))
+  })
+
+  it('lists no devices for a new tenant', async () => {
+    await onrampJSON(['tenants', 'create', 'empty'], env)
+    const text = await onramp(['devices', 'list', '--tenant', 'empty'], env)
+    assert.equal(text.code, 0)
+    assert.equal(text.stdout, 'No devices in tenant "empty".\n')
+    assert.deepEqual(await onrampJSON(['devices', 'list', '--tenant', 'empty'], env), { devices: [] })
+  })
+})
