@@ -37,6 +37,8 @@ export class ClientManager {
 
   /** The client for a request, from a short-lived cache. */
   find(tenantId: string, clientId: string): Promise<Client | undefined> {
+    // Ids no client can have (NUL bytes break PostgreSQL) are unknown without a query.
+    if (!clientIdPattern.test(clientId)) return Promise.resolve(undefined)
     return this.#cache.get(`${tenantId}\n${clientId}`, () => this.#store.clients.get(tenantId, clientId))
   }
 

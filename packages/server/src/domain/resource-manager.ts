@@ -29,6 +29,8 @@ export class ResourceManager {
 
   /** The resource for a request, from a short-lived cache. */
   find(tenantId: string, audience: string): Promise<Resource | undefined> {
+    // Audiences no resource can have (NUL bytes break PostgreSQL) are unknown without a query.
+    if (!isAudience(audience)) return Promise.resolve(undefined)
     return this.#cache.get(`${tenantId}\n${audience}`, () => this.#store.resources.get(tenantId, audience))
   }
 
@@ -43,13 +45,11 @@ export class ResourceManager {
   }
 
   async create(tenantId: string, input: ResourceInput): Promise<Resource> {
-    if (
-      typeof input.audience !== 'string' ||
-      input.audience.length === 0 ||
-      input.audience.length > 512 ||
-      /\s/.test(input.audience)
-    ) {
-      throw new AppError('invalid_input', 'audience must be 1–512 characters without spaces')
+    if (!isAudience(input.audience)) {
+      throw new AppError(
+        'invalid_input',
+        'audience must be 1–512 characters without spaces or control characters',
+      )
     }
     const resource: Resource = {
       tenantId,
@@ -91,6 +91,10 @@ export class ResourceManager {
       throw new AppError('not_found', `resource "${audience}" does not exist`)
     this.#cache.delete(`${tenantId}\n${audience}`)
   }
+}
+
+function isAudience(value: unknown): value is string {
+  return typeof value === 'string' && /^[^\s\p{Cc}]{1,512}$/u.test(value)
 }
 
 function validatePolicy(policy: ExchangePolicy): ExchangePolicy {

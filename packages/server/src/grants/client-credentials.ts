@@ -21,6 +21,9 @@ export const clientCredentialsGrant: GrantHandler = {
     if (target !== undefined) {
       const resource = await services.resources.find(tenant.id, target)
       if (!resource) throw new InvalidTarget('resource is not registered')
+      // The resource's policy names who may hold its tokens, whatever the grant.
+      if (!resource.policy.allowedClients.includes(client.clientId))
+        throw new InvalidTarget('this client may not obtain tokens for the resource')
       audience = resource.audience
       ttl = resource.accessTokenTtl ?? ttl
     }

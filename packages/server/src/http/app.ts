@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Services } from '../domain/services.ts'
-import { registerErrorHandler } from './error-handler.ts'
+import { handleClientError, registerErrorHandler } from './error-handler.ts'
 import { registerFormBodyParser } from './form-body.ts'
 import { registerMetrics } from './metrics.ts'
 import { appConfigRoute } from './routes/app-config.ts'
@@ -42,6 +42,7 @@ export function createHTTPServer(options: {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
     return503OnClosing: true,
+    clientErrorHandler: handleClientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   })
   registerErrorHandler(app)

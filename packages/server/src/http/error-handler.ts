@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { AppError } from '../errors/app-error.ts'
 import { OAuthError } from '../errors/oauth-error.ts'
@@ -40,4 +42,27 @@ export function registerErrorHandler(app: FastifyInstance): void {
       error_description: `no route for ${request.method} ${request.url.split('?')[0]}`,
     })
   })
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests that Node's HTTP parser refuses before any route sees
+ * them (malformed HTTP, headers over the size limit, timeouts) get the same JSON error body as
+ * every other bad request, instead of Fastify's own shape.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, description] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request timed out']
+        : [400, 'malformed HTTP request']
+  if (socket.writable) {
+    const body = JSON.stringify({ error: 'invalid_request', error_description: description })
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
 }

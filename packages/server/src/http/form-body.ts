@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidRequest } from '../errors/oauth-error.ts'
 
 /**
@@ -21,4 +21,16 @@ export function registerFormBodyParser(app: FastifyInstance): void {
       done(null, params)
     },
   )
+}
+
+/**
+ * A `preValidation` hook for the OAuth endpoints, which take form bodies only (RFC 6749 §3.2,
+ * RFC 7009 §2.1, RFC 7662 §2.1): a body of another type (JSON, which the server parses for
+ * other routes) is refused rather than read as if it were the form.
+ */
+export async function requireFormBody(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type']
+  if (type !== undefined && !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw new InvalidRequest('the body must be application/x-www-form-urlencoded', { status: 415 })
+  }
 }

@@ -8,7 +8,9 @@ const readme = readFileSync(new URL('../../../../README.md', import.meta.url), '
 describe('README', () => {
   it('documents every configuration option with its variable and flag', () => {
     for (const option of configOptions) {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`${envName(option.key)}\` |`))
+      const row = readme
+        .split('\n')
+        .find((line) => new RegExp(`^\\|\\s*\`${envName(option.key)}\`\\s*\\|`).test(line))
       assert.ok(row, `${envName(option.key)} is missing from the README`)
       assert.ok(
         row.includes(`\`${flagName(option.key)}\``),

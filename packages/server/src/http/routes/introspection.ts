@@ -4,6 +4,7 @@ import { TokenRejected } from '../../domain/token-manager.ts'
 import { InvalidRequest } from '../../errors/oauth-error.ts'
 import type { Tenant } from '../../store/tenant-store.ts'
 import { authenticateClient } from '../client-authentication.ts'
+import { requireFormBody } from '../form-body.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
 
 /**
@@ -11,22 +12,26 @@ import { FormBody, TenantParams } from '../schemas.ts'
  * anonymous tokens superseded by a sign-in, are reported inactive.
  */
 export function introspectionRoute(app: FastifyInstance, services: Services): void {
-  app.post('/introspect', { schema: { params: TenantParams, body: FormBody } }, async (request, reply) => {
-    const params = request.body as Record<string, string>
-    const { tenant } = request
-    const client = await authenticateClient(services, tenant, params, request.headers.authorization, {
-      confidentialOnly: true,
-    })
-    const token = params.token
-    if (!token) throw new InvalidRequest('token is required')
-    reply.header('cache-control', 'no-store')
-    const first = params.token_type_hint === 'refresh_token' ? introspectRefresh : introspectAccess
-    const second = first === introspectRefresh ? introspectAccess : introspectRefresh
-    return (
-      (await first(services, tenant, token, client.clientId)) ??
-      (await second(services, tenant, token, client.clientId)) ?? { active: false }
-    )
-  })
+  app.post(
+    '/introspect',
+    { preValidation: requireFormBody, schema: { params: TenantParams, body: FormBody } },
+    async (request, reply) => {
+      const params = request.body as Record<string, string>
+      const { tenant } = request
+      const client = await authenticateClient(services, tenant, params, request.headers.authorization, {
+        confidentialOnly: true,
+      })
+      const token = params.token
+      if (!token) throw new InvalidRequest('token is required')
+      reply.header('cache-control', 'no-store')
+      const first = params.token_type_hint === 'refresh_token' ? introspectRefresh : introspectAccess
+      const second = first === introspectRefresh ? introspectAccess : introspectRefresh
+      return (
+        (await first(services, tenant, token, client.clientId)) ??
+        (await second(services, tenant, token, client.clientId)) ?? { active: false }
+      )
+    },
+  )
 }
 
 async function introspectAccess(

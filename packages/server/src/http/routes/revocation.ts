@@ -4,6 +4,7 @@ import { TokenRejected } from '../../domain/token-manager.ts'
 import { InvalidRequest } from '../../errors/oauth-error.ts'
 import type { Tenant } from '../../store/tenant-store.ts'
 import { authenticateClient } from '../client-authentication.ts'
+import { requireFormBody } from '../form-body.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
 
 /**
@@ -12,17 +13,21 @@ import { FormBody, TenantParams } from '../schemas.ts'
  * same 200 so the endpoint reveals nothing.
  */
 export function revocationRoute(app: FastifyInstance, services: Services): void {
-  app.post('/revoke', { schema: { params: TenantParams, body: FormBody } }, async (request, reply) => {
-    const params = request.body as Record<string, string>
-    const { tenant } = request
-    const client = await authenticateClient(services, tenant, params, request.headers.authorization)
-    const token = params.token
-    if (!token) throw new InvalidRequest('token is required')
-    const grantId = await findGrant(services, tenant, token, client.clientId, params.token_type_hint)
-    if (grantId) await services.store.grants.revoke(tenant.id, grantId, 'revoked', services.clock.now())
-    reply.header('cache-control', 'no-store')
-    return reply.code(200).send()
-  })
+  app.post(
+    '/revoke',
+    { preValidation: requireFormBody, schema: { params: TenantParams, body: FormBody } },
+    async (request, reply) => {
+      const params = request.body as Record<string, string>
+      const { tenant } = request
+      const client = await authenticateClient(services, tenant, params, request.headers.authorization)
+      const token = params.token
+      if (!token) throw new InvalidRequest('token is required')
+      const grantId = await findGrant(services, tenant, token, client.clientId, params.token_type_hint)
+      if (grantId) await services.store.grants.revoke(tenant.id, grantId, 'revoked', services.clock.now())
+      reply.header('cache-control', 'no-store')
+      return reply.code(200).send()
+    },
+  )
 }
 
 async function findGrant(

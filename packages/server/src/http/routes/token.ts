@@ -5,6 +5,7 @@ import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../
 import { grantHandlers } from '../../grants/index.ts'
 import { authenticateClient } from '../client-authentication.ts'
 import { verifyTokenRequestProof } from '../dpop-header.ts'
+import { requireFormBody } from '../form-body.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
 
 const TokenResponse = Type.Object({
@@ -21,7 +22,10 @@ const TokenResponse = Type.Object({
 export function tokenRoute(app: FastifyInstance, services: Services): void {
   app.post(
     '/token',
-    { schema: { params: TenantParams, body: FormBody, response: { 200: TokenResponse } } },
+    {
+      preValidation: requireFormBody,
+      schema: { params: TenantParams, body: FormBody, response: { 200: TokenResponse } },
+    },
     async (request, reply) => {
       const params = request.body as Record<string, string>
       const { tenant } = request
