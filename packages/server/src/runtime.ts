@@ -73,8 +73,15 @@ export async function startServer(config: Config): Promise<Runtime> {
   const app = buildApp(appOptions)
   const adminApp = config.adminPort !== undefined ? buildAdminApp(appOptions, admin.token) : undefined
   if (!adminApp) registerAdminRoutes(app, services, admin.token)
-  await app.listen({ port: config.port, host: config.host })
-  if (adminApp) await adminApp.listen({ port: config.adminPort!, host: config.host })
+  try {
+    await app.listen({ port: config.port, host: config.host })
+    if (adminApp) await adminApp.listen({ port: config.adminPort!, host: config.host })
+  } catch (error) {
+    await app.close()
+    await adminApp?.close()
+    await closeServices(services)
+    throw error
+  }
   return {
     config,
     services,

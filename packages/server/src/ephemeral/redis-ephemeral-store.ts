@@ -1,29 +1,53 @@
 import { Redis } from 'ioredis'
+import { AppError } from '../errors/app-error.ts'
 import type { EphemeralStore } from './ephemeral-store.ts'
 
+/**
+ * Shared ephemeral state for a cluster. When Redis cannot be reached, commands fail at once
+ * (no offline queue) with a 503, rather than holding requests until it comes back.
+ */
 export class RedisEphemeralStore implements EphemeralStore {
   readonly #redis: Redis
 
   constructor(url: string) {
-    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, keyPrefix: 'onramp:' })
+    this.#redis = new Redis(url, {
+      keyPrefix: 'onramp:',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: 2000,
+    })
+    // Connection errors surface on the commands that need Redis; keep them out of the logs' way.
+    this.#redis.on('error', () => {})
   }
 
   async addIfAbsent(key: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.#redis.set(key, '1', 'EX', ttlSeconds, 'NX')) === 'OK'
+    return this.#call(async () => (await this.#redis.set(key, '1', 'EX', ttlSeconds, 'NX')) === 'OK')
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
-    const results = await this.#redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()
-    const [error, count] = results?.[0] ?? [new Error('no reply from Redis')]
-    if (error) throw error
-    return Number(count)
+    return this.#call(async () => {
+      const results = await this.#redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()
+      const [error, count] = results?.[0] ?? [new Error('no reply from Redis')]
+      if (error) throw error
+      return Number(count)
+    })
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping()
+    await this.#call(() => this.#redis.ping())
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit()
+    if (this.#redis.status === 'ready') await this.#redis.quit()
+    else this.#redis.disconnect()
+  }
+
+  async #call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch {
+      throw new AppError('temporarily_unavailable', 'shared state (Redis) is unavailable; retry later')
+    }
   }
 }

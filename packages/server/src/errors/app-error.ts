@@ -7,6 +7,7 @@ export const AppErrorCodes = {
   forbidden: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  temporarily_unavailable: 503,
 } as const
 
 export type AppErrorCode = keyof typeof AppErrorCodes
