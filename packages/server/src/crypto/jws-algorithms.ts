@@ -103,8 +103,48 @@ export function signES256(key: KeyObject, signingInput: string): Promise<Buffer>
   })
 }
 
+/** DER prefixes of SubjectPublicKeyInfo for the key types whose public key is just bytes. */
+const spkiPrefixes: Record<string, { prefix: Buffer; size: number; point: boolean }> = {
+  'P-256': {
+    prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+    size: 32,
+    point: true,
+  },
+  'P-384': {
+    prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'),
+    size: 48,
+    point: true,
+  },
+  'P-521': {
+    prefix: Buffer.from('30819b301006072a8648ce3d020106052b8104002303818600', 'hex'),
+    size: 66,
+    point: true,
+  },
+  Ed25519: { prefix: Buffer.from('302a300506032b6570032100', 'hex'), size: 32, point: false },
+}
+
+/**
+ * Imports a public JWK. EC and Ed25519 keys go in as SPKI PEM text: node:crypto takes a string
+ * about twice as fast as a JWK object, whose type checks throw and catch an error on the way
+ * (a cost per new DPoP key, so per anonymous enrollment).
+ */
 export function importPublicJWK(jwk: Record<string, unknown>): KeyObject {
-  return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+  const spec =
+    typeof jwk.crv === 'string' && (jwk.kty === 'EC' || jwk.kty === 'OKP') ? spkiPrefixes[jwk.crv] : undefined
+  if (!spec || (jwk.kty === 'EC') !== spec.point) {
+    return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+  }
+  const x = decodeCoordinate(jwk.x, spec.size)
+  const y = spec.point ? decodeCoordinate(jwk.y, spec.size) : undefined
+  if (!x || (spec.point && !y)) throw new TypeError('invalid key coordinates')
+  const der = Buffer.concat(spec.point ? [spec.prefix, Buffer.of(4), x, y!] : [spec.prefix, x])
+  return createPublicKey(`-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`)
+}
+
+function decodeCoordinate(value: unknown, size: number): Buffer | undefined {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined
+  const bytes = Buffer.from(value, 'base64url')
+  return bytes.length === size ? bytes : undefined
 }
 
 function toBuffer(input: string | Buffer): Buffer {

@@ -1,5 +1,5 @@
 import type { AuthenticationMode } from '@onramp/protocol'
-import { randomId } from '../crypto/secrets.ts'
+import { timeOrderedId } from '../crypto/secrets.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { Device } from '../store/device-store.ts'
 import type { Grant } from '../store/grant-store.ts'
@@ -41,9 +41,9 @@ export class DeviceManager {
   /** Creates an anonymous profile, its device bound to the proof key, a grant and a refresh token, atomically. */
   enrollAnonymous(tenant: Tenant, enrollment: AnonymousEnrollment): Promise<EnrolledDevice> {
     const now = this.#clock.now()
-    const profileId = randomId()
+    const profileId = timeOrderedId()
     const device: Device = {
-      id: randomId(),
+      id: timeOrderedId(),
       tenantId: tenant.id,
       profileId,
       clientId: enrollment.clientId,
@@ -55,7 +55,7 @@ export class DeviceManager {
       revokedAt: undefined,
     }
     const grant: Grant = {
-      id: randomId(),
+      id: timeOrderedId(),
       tenantId: tenant.id,
       profileId,
       clientId: enrollment.clientId,

@@ -1,5 +1,6 @@
-import { hashSecret, randomToken } from '../crypto/secrets.ts'
+import { hashSecret, randomToken, secretMatchesHash, timeOrderedId } from '../crypto/secrets.ts'
 import type { Grant } from '../store/grant-store.ts'
+import type { RefreshTokenRecord } from '../store/refresh-token-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
@@ -18,6 +19,9 @@ export class RefreshRejected extends Error {
   }
 }
 
+/** `{id}.{secret}`: the id finds the row, the secret is checked against its hash. */
+const tokenFormat = /^([0-9a-v]{26})\.([A-Za-z0-9_-]{43})$/
+
 /**
  * Opaque refresh tokens, stored only as hashes and rotated on every use. Presenting a rotated
  * token again revokes its whole family (RFC 9700 §4.14.2): either the client or an attacker holds
@@ -34,17 +38,19 @@ export class RefreshTokenManager {
 
   /** Issues a refresh token of the grant, in the caller's transaction. */
   async issue(stores: Pick<Stores, 'refreshTokens'>, tenant: Tenant, grant: Grant): Promise<string> {
-    const token = randomToken()
+    const tokenId = timeOrderedId()
+    const secret = randomToken()
     const now = this.#clock.now()
     await stores.refreshTokens.create({
-      tokenHash: hashSecret(token),
+      tokenId,
+      tokenHash: hashSecret(secret),
       grantId: grant.id,
       tenantId: tenant.id,
       createdAt: now,
       expiresAt: Math.min(now + tenant.settings.refreshTokenIdleTtl, grant.expiresAt),
       usedAt: undefined,
     })
-    return token
+    return `${tokenId}.${secret}`
   }
 
   /**
@@ -78,9 +84,8 @@ export class RefreshTokenManager {
     expect: { clientId: string; jkt: string | undefined },
   ): Promise<Grant> {
     const now = this.#clock.now()
-    const record = await stores.refreshTokens.get(hashSecret(token))
-    if (!record || record.tenantId !== tenant.id)
-      throw new RefreshRejected('unknown', 'refresh token is invalid')
+    const record = await lookup(stores, tenant, token)
+    if (!record) throw new RefreshRejected('unknown', 'refresh token is invalid')
     const grant = await stores.grants.get(tenant.id, record.grantId)
     if (!grant) throw new RefreshRejected('unknown', 'refresh token is invalid')
     if (grant.clientId !== expect.clientId)
@@ -89,7 +94,7 @@ export class RefreshTokenManager {
       throw new RefreshRejected('wrong_key', 'refresh token is bound to another DPoP key')
     }
     if (grant.revokedAt !== undefined) throw new RefreshRejected('revoked', 'refresh token has been revoked')
-    if (record.usedAt !== undefined || !(await stores.refreshTokens.markUsed(record.tokenHash, now))) {
+    if (record.usedAt !== undefined || !(await stores.refreshTokens.markUsed(record.tokenId, now))) {
       throw new RefreshRejected(
         'reused',
         'refresh token was used before; its family has been revoked',
@@ -103,8 +108,8 @@ export class RefreshTokenManager {
 
   /** Hash lookup for revocation and introspection. */
   async find(tenant: Tenant, token: string): Promise<{ grant: Grant; active: boolean } | undefined> {
-    const record = await this.#store.refreshTokens.get(hashSecret(token))
-    if (!record || record.tenantId !== tenant.id) return undefined
+    const record = await lookup(this.#store, tenant, token)
+    if (!record) return undefined
     const grant = await this.#store.grants.get(tenant.id, record.grantId)
     if (!grant) return undefined
     const now = this.#clock.now()
@@ -115,4 +120,17 @@ export class RefreshTokenManager {
       grant.revokedAt === undefined
     return { grant, active }
   }
+}
+
+async function lookup(
+  stores: Pick<Stores, 'refreshTokens'>,
+  tenant: Tenant,
+  token: string,
+): Promise<RefreshTokenRecord | undefined> {
+  const match = tokenFormat.exec(token)
+  if (!match) return undefined
+  const record = await stores.refreshTokens.get(match[1]!)
+  if (!record || record.tenantId !== tenant.id || !secretMatchesHash(match[2]!, record.tokenHash))
+    return undefined
+  return record
 }

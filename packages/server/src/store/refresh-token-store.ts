@@ -1,4 +1,6 @@
 export interface RefreshTokenRecord {
+  tokenId: string
+  /** Hash of the token's secret part. */
   tokenHash: string
   grantId: string
   tenantId: string
@@ -8,11 +10,11 @@ export interface RefreshTokenRecord {
 }
 
 export interface RefreshTokenStore {
-  get(tokenHash: string): Promise<RefreshTokenRecord | undefined>
+  get(tokenId: string): Promise<RefreshTokenRecord | undefined>
   create(record: RefreshTokenRecord): Promise<void>
   /**
    * Marks the token used if it was not yet; false means another request used it first, which
    * the caller treats as reuse. Conditional, so two concurrent rotations cannot both win.
    */
-  markUsed(tokenHash: string, at: number): Promise<boolean>
+  markUsed(tokenId: string, at: number): Promise<boolean>
 }

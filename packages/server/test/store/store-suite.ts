@@ -141,7 +141,15 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
       }
     }
     function refreshTokenOf(tenantId: string, grantId: string): RefreshTokenRecord {
-      return { tokenHash: uid('rt'), grantId, tenantId, createdAt: NOW, expiresAt: LATER, usedAt: undefined }
+      return {
+        tokenId: uid('rt'),
+        tokenHash: uid('hash'),
+        grantId,
+        tenantId,
+        createdAt: NOW,
+        expiresAt: LATER,
+        usedAt: undefined,
+      }
     }
     function signingKeyOf(tenantId: string, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
       const kid = uid('kid')
@@ -492,7 +500,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().profiles.delete(tenant.id, profile.id), true)
         assert.equal(await store().devices.get(tenant.id, device.id), undefined)
         assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
-        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenId), undefined)
         assert.ok(await store().tenants.get(tenant.id))
       })
     })
@@ -696,7 +704,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         await store().grants.create(grant)
         const token = refreshTokenOf(tenant.id, grant.id)
         await store().refreshTokens.create(token)
-        const got = await store().refreshTokens.get(token.tokenHash)
+        const got = await store().refreshTokens.get(token.tokenId)
         assert.deepEqual(got, token)
         assert.ok(got)
         assertNumbers(got, ['createdAt', 'expiresAt'])
@@ -710,9 +718,9 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         await store().grants.create(grant)
         const token = refreshTokenOf(tenant.id, grant.id)
         await store().refreshTokens.create(token)
-        assert.equal(await store().refreshTokens.markUsed(token.tokenHash, NOW + 10), true)
-        assert.equal(await store().refreshTokens.markUsed(token.tokenHash, NOW + 20), false)
-        const got = await store().refreshTokens.get(token.tokenHash)
+        assert.equal(await store().refreshTokens.markUsed(token.tokenId, NOW + 10), true)
+        assert.equal(await store().refreshTokens.markUsed(token.tokenId, NOW + 20), false)
+        const got = await store().refreshTokens.get(token.tokenId)
         assert.deepEqual(got, { ...token, usedAt: NOW + 10 })
         assert.ok(got)
         assertNumbers(got, ['usedAt'])
@@ -726,11 +734,11 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         const token = refreshTokenOf(tenant.id, grant.id)
         await store().refreshTokens.create(token)
         const results = await Promise.all([
-          store().refreshTokens.markUsed(token.tokenHash, NOW + 1),
-          store().refreshTokens.markUsed(token.tokenHash, NOW + 2),
+          store().refreshTokens.markUsed(token.tokenId, NOW + 1),
+          store().refreshTokens.markUsed(token.tokenId, NOW + 2),
         ])
         assert.equal(results.filter(Boolean).length, 1, `results: ${results}`)
-        const usedAt = (await store().refreshTokens.get(token.tokenHash))?.usedAt
+        const usedAt = (await store().refreshTokens.get(token.tokenId))?.usedAt
         assert.equal(usedAt, results[0] ? NOW + 1 : NOW + 2)
       })
 
@@ -742,7 +750,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         await store().refreshTokens.create(token)
         const results = await Promise.all(
           [1, 2, 3].map((i) =>
-            store().transaction((stores) => stores.refreshTokens.markUsed(token.tokenHash, NOW + i)),
+            store().transaction((stores) => stores.refreshTokens.markUsed(token.tokenId, NOW + i)),
           ),
         )
         assert.equal(results.filter(Boolean).length, 1, `results: ${results}`)
@@ -880,7 +888,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().devices.get(tenant.id, device.id), undefined)
         assert.deepEqual(await store().devices.list(tenant.id), [])
         assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
-        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenId), undefined)
         assert.deepEqual(await store().signingKeys.listPublished(tenant.id, NOW), [])
 
         assert.deepEqual(await store().clients.get(other.tenant.id, client.clientId), otherClient)
@@ -935,7 +943,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
             await stores.refreshTokens.create(token)
             await stores.tenants.update(existing.id, { name: 'Changed in a failed transaction' })
             await stores.clients.delete(existing.id, existingClient.clientId)
-            assert.ok(await stores.refreshTokens.get(token.tokenHash))
+            assert.ok(await stores.refreshTokens.get(token.tokenId))
             throw failure
           }),
           (error) => error === failure,
@@ -948,7 +956,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().profiles.get(tenant.id, profile.id), undefined)
         assert.equal(await store().devices.get(tenant.id, device.id), undefined)
         assert.equal(await store().grants.get(tenant.id, grant.id), undefined)
-        assert.equal(await store().refreshTokens.get(token.tokenHash), undefined)
+        assert.equal(await store().refreshTokens.get(token.tokenId), undefined)
         assert.deepEqual(await store().tenants.get(existing.id), existing)
         assert.deepEqual(await store().clients.get(existing.id, existingClient.clientId), existingClient)
       })

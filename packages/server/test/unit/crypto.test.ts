@@ -4,7 +4,12 @@ import { describe, it } from 'node:test'
 import { derToJOSE, joseToDER } from '../../src/crypto/ecdsa-signature.ts'
 import { jwkThumbprint } from '../../src/crypto/jwk-thumbprint.ts'
 import { decodeJWS, JWSFormatError } from '../../src/crypto/jws.ts'
-import { keyMatchesAlgorithm, signES256, verifySignature } from '../../src/crypto/jws-algorithms.ts'
+import {
+  importPublicJWK,
+  keyMatchesAlgorithm,
+  signES256,
+  verifySignature,
+} from '../../src/crypto/jws-algorithms.ts'
 import { SecretBox } from '../../src/crypto/secret-box.ts'
 
 describe('ECDSA signature encodings', () => {
@@ -95,5 +100,30 @@ describe('SecretBox', () => {
     assert.equal(box.open(sealed, 'signing-key:a'), 'private key')
     assert.throws(() => box.open(sealed, 'signing-key:b'))
     assert.throws(() => new SecretBox(randomBytes(32)).open(sealed, 'signing-key:a'))
+  })
+})
+
+describe('public JWK import', () => {
+  for (const [type, options] of [
+    ['ec', { namedCurve: 'P-256' }],
+    ['ec', { namedCurve: 'P-384' }],
+    ['ec', { namedCurve: 'P-521' }],
+    ['ed25519', {}],
+    ['rsa', { modulusLength: 2048 }],
+  ] as const) {
+    it(`imports ${type} ${'namedCurve' in options ? options.namedCurve : ''} keys that verify like the original`, async () => {
+      const { publicKey } = generateKeyPairSync(type as 'ec', options as { namedCurve: string })
+      const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>
+      const imported = importPublicJWK(jwk)
+      assert.ok(imported.equals(publicKey))
+    })
+  }
+
+  it('refuses coordinates of the wrong size or points off the curve', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>
+    assert.throws(() => importPublicJWK({ ...jwk, x: jwk.x!.slice(2) }))
+    assert.throws(() => importPublicJWK({ ...jwk, y: Buffer.alloc(32, 1).toString('base64url') }))
+    assert.throws(() => importPublicJWK({ ...jwk, crv: 'P-384' }))
   })
 })

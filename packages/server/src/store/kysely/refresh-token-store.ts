@@ -7,14 +7,15 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
     this.#db = db
   }
 
-  async get(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+  async get(tokenId: string): Promise<RefreshTokenRecord | undefined> {
     const row = await this.#db
       .selectFrom('refresh_tokens')
       .selectAll()
-      .where('token_hash', '=', tokenHash)
+      .where('token_id', '=', tokenId)
       .executeTakeFirst()
     return (
       row && {
+        tokenId: row.token_id,
         tokenHash: row.token_hash,
         grantId: row.grant_id,
         tenantId: row.tenant_id,
@@ -29,6 +30,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
     await this.#db
       .insertInto('refresh_tokens')
       .values({
+        token_id: record.tokenId,
         token_hash: record.tokenHash,
         grant_id: record.grantId,
         tenant_id: record.tenantId,
@@ -39,11 +41,11 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       .execute()
   }
 
-  async markUsed(tokenHash: string, at: number): Promise<boolean> {
+  async markUsed(tokenId: string, at: number): Promise<boolean> {
     const result = await this.#db
       .updateTable('refresh_tokens')
       .set({ used_at: at })
-      .where('token_hash', '=', tokenHash)
+      .where('token_id', '=', tokenId)
       .where('used_at', 'is', null)
       .executeTakeFirst()
     return affected(result) === 1

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely/migration'
 import * as m0001 from './0001-initial.ts'
+import * as m0002 from './0002-refresh-token-ids.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-refresh-token-ids': m0002,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,7 @@
 export interface RefreshTokensTable {
-  /** SHA-256 of the token; the token itself is never stored. */
+  /** Time-ordered id: the part of the token before the dot. */
+  token_id: string
+  /** SHA-256 of the secret part; the secret itself is never stored. */
   token_hash: string
   grant_id: string
   tenant_id: string
