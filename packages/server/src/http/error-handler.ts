@@ -30,7 +30,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: 'invalid_request', error_description: error.message })
     }
-    request.log.error({ err: error }, 'request failed')
+    request.log.error({ err: error, reqId: request.id, route: request.routeOptions.url }, 'request failed')
     return reply
       .code(500)
       .send({ error: 'server_error', error_description: 'The server could not handle the request' })
