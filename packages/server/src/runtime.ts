@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type Config, decodeMasterKey } from './config/config.ts'
 import { seedDemoTenant } from './domain/demo-seed.ts'
+import { sweepExpired } from './domain/maintenance.ts'
 import { createServices, type Services } from './domain/services.ts'
 import type { EphemeralStore } from './ephemeral/ephemeral-store.ts'
 import { MemoryEphemeralStore } from './ephemeral/memory-ephemeral-store.ts'
@@ -12,6 +13,9 @@ import { buildAdminApp, registerAdminRoutes } from './http/admin/admin-routes.ts
 import { buildApp } from './http/app.ts'
 import { migrateToLatest, openDatabase, sqlitePathIn } from './store/connect.ts'
 import { createKyselyStore } from './store/kysely/kysely-store.ts'
+
+/** How often expired refresh tokens and unpublished keys are deleted. */
+const sweepMilliseconds = 10 * 60 * 1000
 
 export interface Runtime {
   config: Config
@@ -82,6 +86,13 @@ export async function startServer(config: Config): Promise<Runtime> {
     await closeServices(services)
     throw error
   }
+  const sweeper = setInterval(() => {
+    sweepExpired(services.store, services.clock).then(
+      (result) => app.log.debug(result, 'swept expired tokens and keys'),
+      (error: unknown) => app.log.warn({ err: error }, 'sweep failed'),
+    )
+  }, sweepMilliseconds)
+  sweeper.unref()
   return {
     config,
     services,
@@ -90,6 +101,7 @@ export async function startServer(config: Config): Promise<Runtime> {
     admin,
     seeded,
     close: async () => {
+      clearInterval(sweeper)
       await app.close()
       await adminApp?.close()
       await closeServices(services)

@@ -17,4 +17,6 @@ export interface RefreshTokenStore {
    * the caller treats as reuse. Conditional, so two concurrent rotations cannot both win.
    */
   markUsed(tokenId: string, at: number): Promise<boolean>
+  /** Deletes up to `limit` tokens that expired before `now`; returns how many. */
+  deleteExpired(now: number, limit: number): Promise<number>
 }

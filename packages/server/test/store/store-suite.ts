@@ -755,6 +755,20 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         )
         assert.equal(results.filter(Boolean).length, 1, `results: ${results}`)
       })
+
+      it('deleteExpired deletes only tokens past their expiry, in batches', async () => {
+        const { tenant, profile } = await newProfile()
+        const grant = grantOf(tenant.id, profile.id)
+        await store().grants.create(grant)
+        const expired = [1, 2, 3].map(() => ({ ...refreshTokenOf(tenant.id, grant.id), expiresAt: NOW + 5 }))
+        const live = refreshTokenOf(tenant.id, grant.id)
+        for (const token of [...expired, live]) await store().refreshTokens.create(token)
+        assert.equal(await store().refreshTokens.deleteExpired(NOW + 10, 2), 2)
+        assert.equal(await store().refreshTokens.deleteExpired(NOW + 10, 2), 1)
+        assert.equal(await store().refreshTokens.deleteExpired(NOW + 10, 2), 0)
+        for (const token of expired) assert.equal(await store().refreshTokens.get(token.tokenId), undefined)
+        assert.ok(await store().refreshTokens.get(live.tokenId))
+      })
     })
 
     describe('signing keys', () => {

@@ -50,4 +50,17 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       .executeTakeFirst()
     return affected(result) === 1
   }
+
+  async deleteExpired(now: number, limit: number): Promise<number> {
+    const expired = this.#db
+      .selectFrom('refresh_tokens')
+      .select('token_id')
+      .where('expires_at', '<', now)
+      .limit(limit)
+    const result = await this.#db
+      .deleteFrom('refresh_tokens')
+      .where('token_id', 'in', expired)
+      .executeTakeFirst()
+    return affected(result)
+  }
 }
