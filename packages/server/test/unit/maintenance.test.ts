@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadConfig } from '../../src/config/config.ts'
+import type { AnonymousEnrollment } from '../../src/domain/device-manager.ts'
 import { sweepExpired } from '../../src/domain/maintenance.ts'
 import type { Services } from '../../src/domain/services.ts'
 import { closeServices, openServices } from '../../src/runtime.ts'
@@ -22,14 +23,14 @@ describe('sweeping expired tokens and keys', () => {
 
   it('deletes refresh tokens past their expiry and keys no longer published, nothing else', async () => {
     const tenant = await services.tenants.create({ id: 'sweep', settings: { refreshTokenIdleTtl: 60 } })
-    const enrollment = {
+    const enrollment: AnonymousEnrollment = {
       clientId: 'app',
       jkt: 'jkt',
       authenticationMode: 'no',
       hardwareKey: false,
       scope: '',
       amr: ['anon'],
-    } as const
+    }
     const { refreshToken } = await services.devices.enrollAnonymous(tenant, enrollment)
     await services.tenants.rotateSigningKey(tenant.id)
     const now = services.clock.now()
