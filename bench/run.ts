@@ -1,12 +1,27 @@
 // `npm run bench`: our token endpoint vs oidc-provider, same machine, same load generator, same run.
 // Env: BENCH_DURATION (s per timed window, default 10), BENCH_WARMUP (s, default 2),
-// BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | all, default all),
-// BENCH_SCENARIO (run only scenarios whose name contains it, e.g. `exchange`).
+// BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | resource | all, default all),
+// BENCH_SCENARIO (run only scenarios whose name contains it, e.g. `exchange` or `resource`).
+// Targets whose scenarios are all filtered out are not started.
 import { availableParallelism, cpus } from 'node:os'
 import { installExitHandlers } from './lib/child-process.ts'
 import { failureShare, formatRatios, formatTable, type Ratio, type Row } from './lib/report.ts'
-import { OURS_ENROLLMENT, OURS_EXCHANGE, PEER_CLIENT_CREDENTIALS, scenarios } from './scenarios.ts'
-import { type RunningTarget, startOurs, startPeer, type TargetMap, type TargetName } from './targets.ts'
+import {
+  OURS_ENROLLMENT,
+  OURS_EXCHANGE,
+  PEER_CLIENT_CREDENTIALS,
+  RESOURCE_CEILING,
+  RESOURCE_VERIFY,
+  scenarios,
+} from './scenarios.ts'
+import {
+  type RunningTarget,
+  startOurs,
+  startPeer,
+  startResource,
+  type TargetMap,
+  type TargetName,
+} from './targets.ts'
 
 const ratios: Ratio[] = [
   {
@@ -21,9 +36,19 @@ const ratios: Ratio[] = [
     denominator: PEER_CLIENT_CREDENTIALS,
     target: 1.0,
   },
+  {
+    label: 'resource verifyRequest (DPoP) / raw node:crypto ceiling',
+    numerator: RESOURCE_VERIFY,
+    denominator: RESOURCE_CEILING,
+    target: 0.7,
+  },
 ]
 
-const starters: { [K in TargetName]: () => Promise<TargetMap[K]> } = { peer: startPeer, ours: startOurs }
+const starters: { [K in TargetName]: () => Promise<TargetMap[K]> } = {
+  peer: startPeer,
+  ours: startOurs,
+  resource: startResource,
+}
 
 // Above this share of non-2xx/errors a figure measures error handling, not the scenario.
 const MAX_FAILURE_SHARE = 0.01
@@ -38,9 +63,15 @@ function numberFromEnv(name: string, fallback: number): number {
 
 function selectedTargets(): TargetName[] {
   const only = process.env.BENCH_ONLY ?? ''
-  if (only === '' || only === 'all') return ['peer', 'ours']
-  if (only === 'peer' || only === 'ours') return [only]
-  throw new Error(`BENCH_ONLY must be peer, ours or all, got ${only}`)
+  const names = Object.keys(starters) as TargetName[]
+  if (only === '' || only === 'all') return names
+  if ((names as string[]).includes(only)) return [only as TargetName]
+  throw new Error(`BENCH_ONLY must be ${names.join(', ')} or all, got ${only}`)
+}
+
+function isScenarioPicked(name: string): boolean {
+  const pick = process.env.BENCH_SCENARIO?.toLowerCase()
+  return !pick || name.toLowerCase().includes(pick)
 }
 
 function log(message: string): void {
@@ -52,7 +83,9 @@ async function main(): Promise<number> {
   const seconds = numberFromEnv('BENCH_DURATION', 10)
   const warmUpSeconds = numberFromEnv('BENCH_WARMUP', 2)
   const connections = Math.round(numberFromEnv('BENCH_CONNECTIONS', 20))
-  const targets = selectedTargets()
+  const targets = selectedTargets().filter((name) =>
+    scenarios.some((scenario) => scenario.target === name && isScenarioPicked(scenario.name)),
+  )
 
   console.log(
     `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ` +
@@ -80,10 +113,9 @@ async function main(): Promise<number> {
       }
     }
 
-    const pick = process.env.BENCH_SCENARIO?.toLowerCase()
     for (const scenario of scenarios) {
       const target = started[scenario.target]
-      if (!target || (pick && !scenario.name.toLowerCase().includes(pick))) continue
+      if (!target || !isScenarioPicked(scenario.name)) continue
       console.log(`scenario: ${scenario.name}`)
       try {
         const workload = await scenario.setup(target, log)

@@ -1,8 +1,12 @@
 import { createPublicKey, type JsonWebKey, verify } from 'node:crypto'
+import { createResourceVerifier, ResourceError } from '@onramp/resource'
+import { joseToDER } from '../packages/resource/src/crypto/ecdsa-signature.ts'
 import { createDpopKey, createDpopProof, createDpopProofs, type DpopKey } from './lib/dpop.ts'
+import { inProcessWorkload } from './lib/in-process.ts'
 import type { HttpRequestSpec } from './lib/load.ts'
+import { createDevices, createResourceRequests } from './lib/resource-inputs.ts'
 import { httpWorkload, type Log, type Workload } from './lib/workload.ts'
-import type { OursTarget, PeerTarget, TargetMap, TargetName } from './targets.ts'
+import type { OursTarget, PeerTarget, ResourceTarget, TargetMap, TargetName } from './targets.ts'
 
 export interface Scenario<K extends TargetName = TargetName> {
   name: string
@@ -18,6 +22,8 @@ function defineScenario<K extends TargetName>(scenario: Scenario<K>): Scenario {
 export const PEER_CLIENT_CREDENTIALS = 'peer client_credentials (JWT ES256)'
 export const OURS_ENROLLMENT = 'anonymous enrollment (DPoP)'
 export const OURS_EXCHANGE = 'token exchange (DPoP)'
+export const RESOURCE_CEILING = 'resource ceiling: 2 ES256 crypto.verify (in-process)'
+export const RESOURCE_VERIFY = 'resource verifyRequest (DPoP, in-process)'
 
 const FORM = 'application/x-www-form-urlencoded'
 const ANONYMOUS_GRANT = 'urn:onramp:params:oauth:grant-type:anonymous'
@@ -93,6 +99,77 @@ export const scenarios: Scenario[] = [
       return httpWorkload(ours.baseUrl, request, {
         header: 'DPoP',
         make: (count) => createDpopProofs({ count, htm: 'POST', htu: tokenUrl, key }),
+      })
+    },
+  }),
+
+  // The raw node:crypto ceiling of a resource server's work per request: the token's and the
+  // proof's ES256 signatures, with DER signatures, imported KeyObjects and sync crypto.verify, on
+  // inputs made like the next scenario's. Nothing else: no parsing, no claims, no replay cache.
+  defineScenario({
+    name: RESOURCE_CEILING,
+    target: 'resource',
+    async setup({ issuer }: ResourceTarget, log: Log): Promise<Workload> {
+      const inputs = createDevices()
+      const issuerKey = createPublicKey(issuer.signingKey)
+      const deviceKeys = inputs.devices.map((device) => createPublicKey(device.privateKey))
+      log(`${deviceKeys.length} devices; verifying the token and the proof of each request`)
+      return inProcessWorkload({
+        warmUpPerSecond: 8_000,
+        async prepare(count) {
+          const requests = await createResourceRequests(issuer, inputs, count)
+          const signed = (jws: string) => {
+            const dot = jws.lastIndexOf('.')
+            return {
+              input: Buffer.from(jws.slice(0, dot)),
+              signature: joseToDER(Buffer.from(jws.slice(dot + 1), 'base64url'), 32)!,
+            }
+          }
+          const prepared = requests.map(({ token, proof }) => ({
+            token: signed(token),
+            proof: signed(proof),
+          }))
+          return {
+            count: prepared.length,
+            run(index) {
+              const { token, proof } = prepared[index]!
+              if (
+                !verify('sha256', token.input, issuerKey, token.signature) ||
+                !verify('sha256', proof.input, deviceKeys[index % deviceKeys.length]!, proof.signature)
+              ) {
+                throw new Error('signature did not verify')
+              }
+            },
+          }
+        },
+      })
+    },
+  }),
+
+  // What every request to a backend costs with @onramp/resource: verifyRequest on a WHATWG Request
+  // with a DPoP-bound token and a fresh proof (distinct tokens, 1,000 devices, replay cache on).
+  defineScenario({
+    name: RESOURCE_VERIFY,
+    target: 'resource',
+    async setup({ issuer }: ResourceTarget, log: Log): Promise<Workload> {
+      const inputs = createDevices()
+      const verifier = createResourceVerifier({ issuer: issuer.issuer, audience: issuer.audience })
+      const toRequest = ({ token, proof }: { token: string; proof: string }) =>
+        new Request(issuer.url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      const [probe] = await createResourceRequests(issuer, inputs, 1)
+      const { access } = await verifier.verifyRequest(toRequest(probe!))
+      const replay = await verifier.verifyRequest(toRequest(probe!)).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof ResourceError ? error.message : String(error)),
+      )
+      if (replay !== 'the DPoP proof has been used before') throw new Error(`replayed probe: ${replay}`)
+      log(`probe: ${access.scheme} token of ${access.claims.client_id} accepted; its replay refused`)
+      return inProcessWorkload({
+        warmUpPerSecond: 6_000,
+        async prepare(count) {
+          const requests = (await createResourceRequests(issuer, inputs, count)).map(toRequest)
+          return { count: requests.length, run: (index) => verifier.verifyRequest(requests[index]!) }
+        },
       })
     },
   }),

@@ -12,6 +12,7 @@ import {
   trackTempDir,
   waitForHttp,
 } from './lib/child-process.ts'
+import { type BenchIssuer, startBenchIssuer } from './lib/resource-inputs.ts'
 
 export interface RunningTarget {
   baseUrl: string
@@ -31,9 +32,15 @@ export interface OursTarget extends RunningTarget {
   audience: string
 }
 
+/** In-process scenarios of `@onramp/resource`: only a stand-in issuer serving its JWKS on 127.0.0.1. */
+export interface ResourceTarget extends RunningTarget {
+  issuer: BenchIssuer
+}
+
 export interface TargetMap {
   peer: PeerTarget
   ours: OursTarget
+  resource: ResourceTarget
 }
 
 export type TargetName = keyof TargetMap
@@ -96,6 +103,11 @@ export async function startOurs(): Promise<OursTarget> {
       removeTempDir(dataDir)
     },
   }
+}
+
+export async function startResource(): Promise<ResourceTarget> {
+  const issuer = await startBenchIssuer()
+  return { baseUrl: issuer.issuer, issuer, stop: () => issuer.close() }
 }
 
 async function waitOrStop(child: ChildHandle, url: string, timeoutMs?: number): Promise<void> {

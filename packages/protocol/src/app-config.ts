@@ -8,3 +8,10 @@ export interface AppConfigResponse {
   min_version?: string
   latest_version?: string
 }
+
+/** Query of `GET /app-config`: `app_name` is the client id unless the app registered another name. */
+export interface AppConfigQuery {
+  app_name: string
+  app_version: string
+  platform?: string
+}

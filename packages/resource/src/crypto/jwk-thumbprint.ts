@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto'
+
+/** RFC 7638 JWK SHA-256 thumbprint, base64url: the `jkt` of RFC 9449 (and the `rkt` of Onramp). */
+export function jwkThumbprint(jwk: Record<string, unknown>): string {
+  let members: Record<string, unknown>
+  switch (jwk.kty) {
+    case 'EC':
+      members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      break
+    case 'RSA':
+      members = { e: jwk.e, kty: jwk.kty, n: jwk.n }
+      break
+    case 'OKP':
+      members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
+      break
+    default:
+      throw new TypeError('unsupported key type')
+  }
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+}

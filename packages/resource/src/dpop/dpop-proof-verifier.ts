@@ -1,0 +1,139 @@
+import type { KeyObject } from 'node:crypto'
+import { decodeJSONObject, splitCompactJWS } from '../crypto/compact-jws.ts'
+import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
+import {
+  hasPrivateMembers,
+  importPublicJWK,
+  isJWSAlgorithm,
+  type JWSAlgorithm,
+  keyMatchesAlgorithm,
+  verifySignature,
+} from '../crypto/jws-algorithms.ts'
+import { sha256Base64url } from '../crypto/sha256.ts'
+import { Refusal } from '../refusal.ts'
+import type { DPoPNonces } from './dpop-nonces.ts'
+import { normalizeHTU } from './htu.ts'
+import type { ReplayCache } from './replay-cache.ts'
+
+export interface DPoPProofCheck {
+  method: string
+  /** The request's externally visible URL, already normalised with `normalizeHTU`. */
+  url: string
+  accessToken: string
+  /** The token's `cnf.jkt`: the proof must be signed by that key. */
+  jkt: string
+  /** Seconds since the epoch. */
+  now: number
+}
+
+/** The proof's claims, for the checks that depend on the rest of the request (`ebh`, `rkt`). */
+export type DPoPProofClaims = Readonly<Record<string, unknown>>
+
+interface ProofHeader {
+  alg: JWSAlgorithm
+  key: KeyObject
+  jkt: string
+}
+
+/**
+ * A client signs every proof with the same header (its key), so parsing, importing and
+ * thumbprinting it happens once per device, not once per request.
+ */
+const headerCacheSize = 10_000
+
+/** Verifies RFC 9449 DPoP proofs at a resource server (§4.3 and §7.1). */
+export class DPoPProofVerifier {
+  readonly #maxAge: number
+  readonly #clockTolerance: number
+  readonly #replays: ReplayCache
+  readonly #nonces: DPoPNonces | undefined
+  readonly #headers = new Map<string, ProofHeader>()
+
+  constructor(options: {
+    maxAge: number
+    clockTolerance: number
+    replayCache: ReplayCache
+    nonces: DPoPNonces | undefined
+  }) {
+    this.#maxAge = options.maxAge
+    this.#clockTolerance = options.clockTolerance
+    this.#replays = options.replayCache
+    this.#nonces = options.nonces
+  }
+
+  /** A fresh nonce, when nonces are required. */
+  nonce(now: number): string | undefined {
+    return this.#nonces?.current(now)
+  }
+
+  async verify(proof: string, check: DPoPProofCheck): Promise<DPoPProofClaims> {
+    const parts = splitCompactJWS(proof)
+    if (!parts) throw invalid('the DPoP proof is not a JWT')
+    const header = this.#header(parts.encodedHeader)
+    if (header.jkt !== check.jkt) throw invalid("the DPoP proof key is not the access token's key")
+    const payload = decodeJSONObject(parts.encodedPayload)
+    if (!payload) throw invalid('the DPoP proof payload is not a JSON object')
+    const { jti, htm, htu, iat, ath } = payload
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
+      throw invalid('the DPoP proof jti is missing or too long')
+    }
+    if (htm !== check.method) throw invalid('htm does not match the request method')
+    if (typeof htu !== 'string' || (htu !== check.url && normalizeHTU(htu) !== check.url)) {
+      throw invalid('htu does not match the request URL')
+    }
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('the DPoP proof has no iat')
+    if (iat > check.now + this.#clockTolerance || iat < check.now - this.#maxAge) {
+      throw invalid('the DPoP proof iat is outside the accepted window')
+    }
+    if (ath !== sha256Base64url(check.accessToken)) throw invalid('ath does not match the access token')
+    if (!verifySignature(header.alg, header.key, parts.signingInput, parts.signature)) {
+      throw invalid('the DPoP proof signature is invalid')
+    }
+    if (
+      this.#nonces &&
+      (typeof payload.nonce !== 'string' || !this.#nonces.isValid(payload.nonce, check.now))
+    ) {
+      throw new Refusal('use_dpop_nonce', 'Resource server requires nonce in DPoP proof', {
+        nonce: this.#nonces.current(check.now),
+      })
+    }
+    // Last: a proof that fails any other check must not use up its jti.
+    let isFresh: boolean
+    try {
+      isFresh = await this.#replays.addIfAbsent(`${header.jkt}:${jti}`, this.#maxAge + this.#clockTolerance)
+    } catch {
+      throw new Refusal('temporarily_unavailable', 'the DPoP replay check is unavailable')
+    }
+    if (!isFresh) throw invalid('the DPoP proof has been used before')
+    return payload
+  }
+
+  #header(encoded: string): ProofHeader {
+    const cached = this.#headers.get(encoded)
+    if (cached) return cached
+    const header = decodeJSONObject(encoded)
+    if (!header) throw invalid('the DPoP proof header is not a JSON object')
+    if (header.typ !== 'dpop+jwt') throw invalid('the DPoP proof typ must be dpop+jwt')
+    if (!isJWSAlgorithm(header.alg)) throw invalid('the DPoP proof alg must be an asymmetric JWS algorithm')
+    const jwk = header.jwk
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+      throw invalid('the DPoP proof has no jwk header')
+    }
+    const jwkRecord = jwk as Record<string, unknown>
+    if (hasPrivateMembers(jwkRecord)) throw invalid('the DPoP proof jwk must be a public key')
+    if (!keyMatchesAlgorithm(header.alg, jwkRecord)) throw invalid('the DPoP proof jwk does not fit its alg')
+    let parsed: ProofHeader
+    try {
+      parsed = { alg: header.alg, key: importPublicJWK(jwkRecord), jkt: jwkThumbprint(jwkRecord) }
+    } catch {
+      throw invalid('the DPoP proof jwk is not a valid public key')
+    }
+    if (this.#headers.size >= headerCacheSize) this.#headers.delete(this.#headers.keys().next().value!)
+    this.#headers.set(encoded, parsed)
+    return parsed
+  }
+}
+
+function invalid(message: string): Refusal {
+  return new Refusal('invalid_dpop_proof', message)
+}
