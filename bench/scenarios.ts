@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey, verify } from 'node:crypto'
+import { joseToDER } from '@onramp/crypto'
 import { createResourceVerifier, ResourceError } from '@onramp/resource'
-import { joseToDER } from '../packages/resource/src/crypto/ecdsa-signature.ts'
 import { createDpopKey, createDpopProof, createDpopProofs, type DpopKey } from './lib/dpop.ts'
 import { inProcessWorkload } from './lib/in-process.ts'
 import type { HttpRequestSpec } from './lib/load.ts'

@@ -1,6 +1,5 @@
+import { isJWSAlgorithm, type JWSAlgorithm, sha256Base64url } from '@onramp/crypto'
 import { type AccessTokenClaims, AnonymousACR } from '@onramp/protocol'
-import { isJWSAlgorithm, type JWSAlgorithm } from './crypto/jws-algorithms.ts'
-import { sha256Base64url } from './crypto/sha256.ts'
 import { DPoPNonces } from './dpop/dpop-nonces.ts'
 import { type DPoPProofClaims, DPoPProofVerifier } from './dpop/dpop-proof-verifier.ts'
 import { normalizeHTU } from './dpop/htu.ts'

@@ -1,15 +1,16 @@
 import type { KeyObject } from 'node:crypto'
-import { decodeJSONObject, splitCompactJWS } from '../crypto/compact-jws.ts'
-import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
 import {
+  decodeJSONObject,
   hasPrivateMembers,
   importPublicJWK,
   isJWSAlgorithm,
   type JWSAlgorithm,
+  jwkThumbprint,
   keyMatchesAlgorithm,
+  sha256Base64url,
+  splitCompactJWS,
   verifySignature,
-} from '../crypto/jws-algorithms.ts'
-import { sha256Base64url } from '../crypto/sha256.ts'
+} from '@onramp/crypto'
 import { Refusal } from '../refusal.ts'
 import type { DPoPNonces } from './dpop-nonces.ts'
 import { normalizeHTU } from './htu.ts'

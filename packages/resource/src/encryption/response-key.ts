@@ -1,8 +1,6 @@
 import type { KeyObject } from 'node:crypto'
+import { decodeJSONObject, hasPrivateMembers, importPublicJWK, jwkThumbprint } from '@onramp/crypto'
 import { PayloadEncryption } from '@onramp/protocol'
-import { decodeJSONObject } from '../crypto/compact-jws.ts'
-import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
-import { hasPrivateMembers, importPublicJWK } from '../crypto/jws-algorithms.ts'
 import { Refusal } from '../refusal.ts'
 
 /** The request header by which a client asks for an encrypted response (lower-case, as Node gives it). */

@@ -1,4 +1,4 @@
-import { JWSAlgorithms } from '../crypto/jws-algorithms.ts'
+import { JWSAlgorithms } from '@onramp/crypto'
 import { ResourceError, type ResourceErrorCode, type ResourceErrorStatus } from '../resource-error.ts'
 
 export type AuthenticationScheme = 'Bearer' | 'DPoP'

@@ -1,11 +1,12 @@
-import type { AccessTokenClaims } from '@onramp/protocol'
-import { decodeJSONObject, splitCompactJWS } from '../crypto/compact-jws.ts'
 import {
+  decodeJSONObject,
   isJWSAlgorithm,
   type JWSAlgorithm,
   keyMatchesAlgorithm,
+  splitCompactJWS,
   verifySignature,
-} from '../crypto/jws-algorithms.ts'
+} from '@onramp/crypto'
+import type { AccessTokenClaims } from '@onramp/protocol'
 import { Refusal } from '../refusal.ts'
 import type { JWKSCache } from './jwks-cache.ts'
 

@@ -1,10 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import {
-  hasPrivateMembers,
-  importPublicJWK,
-  isJWSAlgorithm,
-  type JWSAlgorithm,
-} from '../crypto/jws-algorithms.ts'
+import { hasPrivateMembers, importPublicJWK, isJWSAlgorithm, type JWSAlgorithm } from '@onramp/crypto'
 import { Refusal } from '../refusal.ts'
 
 /** One of the issuer's signing keys. */

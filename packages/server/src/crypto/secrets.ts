@@ -61,10 +61,6 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url')
 }
 
-export function sha256Base64url(value: string): string {
-  return createHash('sha256').update(value).digest('base64url')
-}
-
 export function secretMatchesHash(secret: string, hash: string): boolean {
   const actual = Buffer.from(hashSecret(secret))
   const expected = Buffer.from(hash)

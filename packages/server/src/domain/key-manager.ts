@@ -1,7 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
-import { encodeJWSSigningInput } from '../crypto/jws.ts'
-import { importPublicJWK, signES256 } from '../crypto/jws-algorithms.ts'
+import { encodeJWSSigningInput, importPublicJWK, jwkThumbprint, signES256 } from '@onramp/crypto'
 import type { SecretBox } from '../crypto/secret-box.ts'
 import type { SigningKeyRecord, SigningKeyStore } from '../store/signing-key-store.ts'
 import type { Stores } from '../store/stores.ts'

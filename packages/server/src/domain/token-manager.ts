@@ -1,6 +1,5 @@
+import { decodeJWS, isJWSAlgorithm, JWSFormatError, verifySignatureInThreadPool } from '@onramp/crypto'
 import type { AccessTokenClaims } from '@onramp/protocol'
-import { decodeJWS, JWSFormatError } from '../crypto/jws.ts'
-import { isJWSAlgorithm, verifySignature } from '../crypto/jws-algorithms.ts'
 import { randomId } from '../crypto/secrets.ts'
 import type { Grant } from '../store/grant-store.ts'
 import type { Stores } from '../store/stores.ts'
@@ -112,7 +111,7 @@ export class TokenManager {
       throw new TokenRejected('signature', 'unexpected token algorithm')
     }
     const key = await this.#keys.verificationKey(tenantId, header.kid)
-    if (!key || !(await verifySignature('ES256', key, decoded.signingInput, decoded.signature))) {
+    if (!key || !(await verifySignatureInThreadPool('ES256', key, decoded.signingInput, decoded.signature))) {
       throw new TokenRejected('signature', 'token signature is invalid')
     }
     if (payload.iss !== this.issuer(tenantId)) throw new TokenRejected('issuer', 'token is of another issuer')

@@ -1,13 +1,15 @@
 import type { KeyObject } from 'node:crypto'
-import { jwkThumbprint } from '../crypto/jwk-thumbprint.ts'
-import { decodeJWS, JWSFormatError } from '../crypto/jws.ts'
 import {
+  decodeJWS,
+  hasPrivateMembers,
   importPublicJWK,
   isJWSAlgorithm,
+  JWSFormatError,
+  jwkThumbprint,
   keyMatchesAlgorithm,
-  verifySignature,
-} from '../crypto/jws-algorithms.ts'
-import { sha256Base64url } from '../crypto/secrets.ts'
+  sha256Base64url,
+  verifySignatureInThreadPool,
+} from '@onramp/crypto'
 import type { Clock } from '../domain/clock.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import type { DPoPNonces } from './dpop-nonces.ts'
@@ -45,7 +47,6 @@ export class DPoPProofError extends Error {
 
 /** Seconds a proof may claim to come from the future (clock skew). */
 const futureSkew = 5
-const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
 
 /** Verifies RFC 9449 DPoP proofs (§4.3), with a replay cache and optional server nonces. */
 export class DPoPVerifier {
@@ -81,10 +82,10 @@ export class DPoPVerifier {
     const jwk = header.jwk
     if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('jwk header is missing')
     const jwkRecord = jwk as Record<string, unknown>
-    if (privateMembers.some((m) => m in jwkRecord)) throw invalid('jwk must be a public key')
+    if (hasPrivateMembers(jwkRecord)) throw invalid('jwk must be a public key')
     if (!keyMatchesAlgorithm(header.alg, jwkRecord)) throw invalid('jwk does not fit alg')
     const { key, jkt } = this.#importKey(jwkRecord)
-    if (!(await verifySignature(header.alg, key, decoded.signingInput, decoded.signature)))
+    if (!(await verifySignatureInThreadPool(header.alg, key, decoded.signingInput, decoded.signature)))
       throw invalid('signature is invalid')
 
     const { jti, htm, htu, iat } = payload

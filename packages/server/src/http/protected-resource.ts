@@ -1,6 +1,6 @@
+import { JWSAlgorithms } from '@onramp/crypto'
 import type { AccessTokenClaims } from '@onramp/protocol'
 import type { FastifyRequest } from 'fastify'
-import { JWSAlgorithms } from '../crypto/jws-algorithms.ts'
 import type { Services } from '../domain/services.ts'
 import { TokenRejected } from '../domain/token-manager.ts'
 import { DPoPProofError } from '../dpop/dpop-verifier.ts'

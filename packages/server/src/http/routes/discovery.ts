@@ -1,6 +1,6 @@
+import { JWSAlgorithms } from '@onramp/crypto'
 import { GrantType } from '@onramp/protocol'
 import type { FastifyInstance } from 'fastify'
-import { JWSAlgorithms } from '../../crypto/jws-algorithms.ts'
 import type { Services } from '../../domain/services.ts'
 import { clientAuthMethods } from '../client-authentication.ts'
 import { TenantParams } from '../schemas.ts'

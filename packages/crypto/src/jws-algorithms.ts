@@ -48,7 +48,7 @@ const specs: Record<JWSAlgorithm, AlgorithmSpec> = {
   PS256: { digest: 'sha256', pss: true, keyType: 'RSA' },
   PS384: { digest: 'sha384', pss: true, keyType: 'RSA' },
   PS512: { digest: 'sha512', pss: true, keyType: 'RSA' },
-  EdDSA: { digest: null, keyType: 'OKP' },
+  EdDSA: { digest: null, keyType: 'OKP', crv: 'Ed25519' },
   Ed25519: { digest: null, keyType: 'OKP', crv: 'Ed25519' },
 }
 
@@ -60,35 +60,75 @@ export function isJWSAlgorithm(value: unknown): value is JWSAlgorithm {
 export function keyMatchesAlgorithm(alg: JWSAlgorithm, jwk: { kty?: unknown; crv?: unknown }): boolean {
   const spec = specs[alg]
   if (jwk.kty !== spec.keyType) return false
-  if (spec.crv) return jwk.crv === spec.crv
-  if (spec.keyType === 'OKP') return jwk.crv === 'Ed25519'
-  return true
+  return spec.crv === undefined || jwk.crv === spec.crv
 }
 
-/**
- * Verifies a JWS signature. Runs on libuv's thread pool (node:crypto's callback form), so the
- * event loop keeps parsing and answering requests while signatures are checked on other cores.
- */
+const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
+
+/** Whether a JWK carries private key material (it must never appear in a DPoP proof or response key). */
+export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
+  return privateMembers.some((member) => member in jwk)
+}
+
+interface PreparedVerification {
+  digest: string | null
+  key: KeyObject | VerifyKeyObjectInput
+  signature: Uint8Array
+}
+
+/** The digest, key input and DER (for ECDSA) signature node:crypto wants, or undefined if malformed. */
+function prepare(alg: JWSAlgorithm, key: KeyObject, signature: Uint8Array): PreparedVerification | undefined {
+  const spec = specs[alg]
+  if (spec.ecSize !== undefined) {
+    const der = joseToDER(signature, spec.ecSize)
+    return der && { digest: spec.digest, key, signature: der }
+  }
+  if (spec.pss) {
+    const input = {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    }
+    return { digest: spec.digest, key: input, signature }
+  }
+  return { digest: spec.digest, key, signature }
+}
+
+/** Verifies a JWS signature on the calling thread: for short checks where a thread hop costs more. */
 export function verifySignature(
   alg: JWSAlgorithm,
   key: KeyObject,
   signingInput: string | Buffer,
   signature: Uint8Array,
+): boolean {
+  const prepared = prepare(alg, key, signature)
+  if (!prepared) return false
+  try {
+    return verify(prepared.digest, toBuffer(signingInput), prepared.key, prepared.signature)
+  } catch {
+    // A key of the wrong type or size for the algorithm.
+    return false
+  }
+}
+
+/**
+ * Verifies a JWS signature on libuv's thread pool (node:crypto's callback form), so the event loop
+ * keeps parsing and answering requests while signatures are checked on other cores.
+ */
+export function verifySignatureInThreadPool(
+  alg: JWSAlgorithm,
+  key: KeyObject,
+  signingInput: string | Buffer,
+  signature: Uint8Array,
 ): Promise<boolean> {
-  const spec = specs[alg]
-  let signatureBytes: Uint8Array | undefined = signature
-  let keyInput: KeyObject | VerifyKeyObjectInput = key
-  if (spec.ecSize) signatureBytes = joseToDER(signature, spec.ecSize)
-  else if (spec.pss)
-    keyInput = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-  if (!signatureBytes) return Promise.resolve(false)
+  const prepared = prepare(alg, key, signature)
+  if (!prepared) return Promise.resolve(false)
   return new Promise((resolve) => {
     try {
-      verify(spec.digest, toBuffer(signingInput), keyInput, signatureBytes, (error, valid) =>
+      verify(prepared.digest, toBuffer(signingInput), prepared.key, prepared.signature, (error, valid) =>
         resolve(!error && valid),
       )
     } catch {
-      // A key of the wrong type or size for the algorithm.
       resolve(false)
     }
   })

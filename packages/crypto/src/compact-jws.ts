@@ -1,4 +1,4 @@
-/** Compact JWS (RFC 7515 §7.1) splitting and decoding, without any key handling. */
+/** Compact JWS (RFC 7515 §7.1) encoding and decoding, without any key handling. */
 
 const base64urlPattern = /^[A-Za-z0-9_-]+$/
 
@@ -46,4 +46,37 @@ export function decodeJSONObject(encoded: string): Record<string, unknown> | und
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined
+}
+
+export interface DecodedJWS {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+  signingInput: Buffer
+  signature: Buffer
+}
+
+export class JWSFormatError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'JWSFormatError'
+  }
+}
+
+/** Splits and decodes a compact JWS whose header and payload are JSON objects; throws `JWSFormatError`. */
+export function decodeJWS(token: string): DecodedJWS {
+  const parts = splitCompactJWS(token)
+  if (!parts) throw new JWSFormatError('not a compact JWS')
+  const header = decodeJSONObject(parts.encodedHeader)
+  if (!header) throw new JWSFormatError('header is not a JSON object')
+  const payload = decodeJSONObject(parts.encodedPayload)
+  if (!payload) throw new JWSFormatError('payload is not a JSON object')
+  return { header, payload, signingInput: parts.signingInput, signature: parts.signature }
+}
+
+export function encodeJWSSigningInput(header: object, payload: object): string {
+  return `${encodeJSON(header)}.${encodeJSON(payload)}`
+}
+
+export function encodeJSON(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
 }

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { derToJOSE, joseToDER } from '../../src/crypto/ecdsa-signature.ts'
-import { jwkThumbprint } from '../../src/crypto/jwk-thumbprint.ts'
-import { decodeJWS, JWSFormatError } from '../../src/crypto/jws.ts'
 import {
+  decodeJWS,
+  derToJOSE,
   importPublicJWK,
+  JWSFormatError,
+  joseToDER,
+  jwkThumbprint,
   keyMatchesAlgorithm,
   signES256,
   verifySignature,
-} from '../../src/crypto/jws-algorithms.ts'
-import { SecretBox } from '../../src/crypto/secret-box.ts'
+  verifySignatureInThreadPool,
+} from '../src/index.ts'
 
 describe('ECDSA signature encodings', () => {
   for (const [curve, size, digest] of [
@@ -43,13 +45,16 @@ describe('JWS', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0'
     const signature = await signES256(privateKey, input)
-    assert.ok(await verifySignature('ES256', publicKey, input, signature))
-    assert.equal(await verifySignature('ES256', publicKey, `${input}x`, signature), false)
+    assert.ok(verifySignature('ES256', publicKey, input, signature))
+    assert.equal(verifySignature('ES256', publicKey, `${input}x`, signature), false)
+    assert.ok(await verifySignatureInThreadPool('ES256', publicKey, input, signature))
+    assert.equal(await verifySignatureInThreadPool('ES256', publicKey, `${input}x`, signature), false)
   })
 
   it('verifies with a key of the wrong type as false, not as an exception', async () => {
     const { publicKey } = generateKeyPairSync('ed25519')
-    assert.equal(await verifySignature('ES256', publicKey, 'a.b', Buffer.alloc(64)), false)
+    assert.equal(verifySignature('ES256', publicKey, 'a.b', Buffer.alloc(64)), false)
+    assert.equal(await verifySignatureInThreadPool('ES256', publicKey, 'a.b', Buffer.alloc(64)), false)
   })
 
   it('decodes compact JWS and refuses malformed ones', () => {
@@ -90,16 +95,6 @@ describe('JWK thumbprint', () => {
       kid: '2011-04-29',
     }
     assert.equal(jwkThumbprint(jwk), 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs')
-  })
-})
-
-describe('SecretBox', () => {
-  it('round-trips and binds the context', () => {
-    const box = new SecretBox(randomBytes(32))
-    const sealed = box.seal('private key', 'signing-key:a')
-    assert.equal(box.open(sealed, 'signing-key:a'), 'private key')
-    assert.throws(() => box.open(sealed, 'signing-key:b'))
-    assert.throws(() => new SecretBox(randomBytes(32)).open(sealed, 'signing-key:a'))
   })
 })
 

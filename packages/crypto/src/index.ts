@@ -1,0 +1,23 @@
+export type { CompactJWSParts, DecodedJWS } from './compact-jws.ts'
+export {
+  decodeJSONObject,
+  decodeJWS,
+  encodeJSON,
+  encodeJWSSigningInput,
+  JWSFormatError,
+  splitCompactJWS,
+} from './compact-jws.ts'
+export { derToJOSE, joseToDER } from './ecdsa-signature.ts'
+export { jwkThumbprint } from './jwk-thumbprint.ts'
+export type { JWSAlgorithm } from './jws-algorithms.ts'
+export {
+  hasPrivateMembers,
+  importPublicJWK,
+  isJWSAlgorithm,
+  JWSAlgorithms,
+  keyMatchesAlgorithm,
+  signES256,
+  verifySignature,
+  verifySignatureInThreadPool,
+} from './jws-algorithms.ts'
+export { sha256Base64url } from './sha256.ts'
