@@ -1,0 +1,23 @@
+/** A JSON value as storage adapters keep it; `undefined` members are dropped when written. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue | undefined }
+
+export type JsonObject = { [key: string]: JsonValue | undefined }
+
+/**
+ * Where the SDK keeps its state: a few small JSON records under string keys, one namespace per
+ * SDK instance. Each `set` replaces one record atomically: a reader, or the next launch after a
+ * crash, sees the old value or the new one, never a mix of both. The SDK keeps everything that
+ * must change together (a rotated refresh token and the access token that came with it) in one
+ * record, so this is all the atomicity it needs.
+ */
+export interface Storage {
+  get(key: string): Promise<JsonValue | undefined>
+  set(key: string, value: JsonValue): Promise<void>
+  delete(key: string): Promise<void>
+}

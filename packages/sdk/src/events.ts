@@ -1,0 +1,316 @@
+import type { AuthenticationMode } from '@onramp/protocol'
+import type { SdkEventType, SdkState } from './core/sdk-state.ts'
+
+// Statuses. Every result carries one; each result's union lists only those it can meet, so a
+// `switch` over it is exhaustive. Expected failures are statuses, never exceptions.
+
+export const StartStatuses = [
+  'Success',
+  /** Started; a newer version of the app exists. */
+  'UpdateAvailable',
+  /** This version is below the app's minimum: the SDK stays `Uninitialised`. */
+  'UpdateNecessary',
+  'InvalidState',
+  'InvalidInput',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const EnrollAnonymousUserStatuses = [
+  'Success',
+  'InvalidState',
+  'InvalidInput',
+  'BiometricUnavailable',
+  'BiometricDenied',
+  'NetworkError',
+  'Timeout',
+  'RateLimited',
+  'ServerError',
+  'ConfigurationError',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const OfflineLoginStatuses = [
+  'Success',
+  'InvalidState',
+  'InvalidInput',
+  'UnknownUser',
+  'WrongPassword',
+  'LockedOut',
+  'BiometricUnavailable',
+  'BiometricDenied',
+  'SessionExpired',
+  'ConfigurationError',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const ExchangeIamTokenStatuses = [
+  'Success',
+  'InvalidState',
+  'InvalidInput',
+  'AccessDenied',
+  'SessionExpired',
+  'NetworkError',
+  'Timeout',
+  'RateLimited',
+  'ServerError',
+  'ConfigurationError',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const CreateHttpCommonRequestStatuses = [
+  'Success',
+  'InvalidState',
+  'InvalidInput',
+  'AccessDenied',
+  'SessionExpired',
+  'NetworkError',
+  'Timeout',
+  'RateLimited',
+  'ServerError',
+  'ConfigurationError',
+  'EncryptionError',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const ClearIamTokenCacheStatuses = [
+  'Success',
+  'InvalidState',
+  'InvalidInput',
+  'StorageError',
+  'InternalError',
+] as const
+
+export const SdkStateStatuses = ['Success', 'InvalidState', 'StorageError', 'InternalError'] as const
+
+export type StartStatus = (typeof StartStatuses)[number]
+export type EnrollAnonymousUserStatus = (typeof EnrollAnonymousUserStatuses)[number]
+export type OfflineLoginStatus = (typeof OfflineLoginStatuses)[number]
+export type ExchangeIamTokenStatus = (typeof ExchangeIamTokenStatuses)[number]
+export type CreateHttpCommonRequestStatus = (typeof CreateHttpCommonRequestStatuses)[number]
+export type ClearIamTokenCacheStatus = (typeof ClearIamTokenCacheStatuses)[number]
+export type SdkStateStatus = (typeof SdkStateStatuses)[number]
+
+/** Every status any result can carry. */
+export type Status =
+  | StartStatus
+  | EnrollAnonymousUserStatus
+  | OfflineLoginStatus
+  | ExchangeIamTokenStatus
+  | CreateHttpCommonRequestStatus
+  | ClearIamTokenCacheStatus
+  | SdkStateStatus
+
+/** The statuses that report a failure. */
+export type FailureStatus = Exclude<Status, 'Success' | 'UpdateAvailable' | 'UpdateNecessary'>
+
+// Events the app sends.
+
+export interface StartEvent {
+  type: 'Start'
+  /** The app's name, for display and logs; `/app-config` is asked about the client id. */
+  appName: string
+  /** The app's version, checked against the client's app policy (`1.2.3`, `1.2.3-beta.1`). */
+  appVersion: string
+  locale?: string
+  /** `ios`, `android`, `web`, …: selects a platform's own app policy. */
+  platform?: string
+}
+
+export interface EnrollAnonymousUserEvent {
+  type: 'EnrollAnonymousUser'
+  tenantId: string
+  clientId: string
+  authenticationMode: AuthenticationMode
+  /** Mode `password` only: the password that will protect the device's secrets. */
+  password?: string
+}
+
+export interface OfflineLoginEvent {
+  type: 'OfflineLogin'
+  /** The enrolled user to log in (`users[].userIdentifier`); the only one when left out. */
+  userIdentifier?: string
+  /** Mode `password` only. */
+  password?: string
+}
+
+export interface ExchangeIamTokenEvent {
+  type: 'ExchangeIamToken'
+  /** A resource registered at the tenant. */
+  audience: string
+  /** Exchange again although a cached token is still fresh. */
+  forceUpdate?: boolean
+}
+
+export interface CreateHttpCommonRequest {
+  type: 'CreateHttpCommonRequest'
+  /** Absolute `http:` or `https:` URL of the backend. */
+  url: string
+  method: string
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+  /** The backend's audience: its token comes from token exchange. */
+  audience: string
+  /** Encrypt the body to the backend's key and have the response encrypted to a key of this request. */
+  encrypt?: boolean
+  /** Milliseconds for the whole call, token exchange included. */
+  timeout?: number
+}
+
+/**
+ * - `ExchangedTokens`: forget the exchanged (per-audience) tokens; the session stays.
+ * - `Logout`: also forget the IAM tokens and lock the enrollment again (`LoginRequired`).
+ * - `DeleteEnrollment`: revoke the refresh token at the server when unlocked (best effort), then
+ *   erase the enrollment, its secrets and the device key (`ActivationRequired`).
+ */
+export const ClearIamTokenCacheBehaviors = ['ExchangedTokens', 'Logout', 'DeleteEnrollment'] as const
+
+export type ClearIamTokenCacheBehavior = (typeof ClearIamTokenCacheBehaviors)[number]
+
+export interface ClearIamTokenCacheEvent {
+  type: 'ClearIamTokenCache'
+  behavior: ClearIamTokenCacheBehavior
+}
+
+/** Forgets everything in memory and reads storage again: an enrolled app is `LoginRequired` after it. */
+export interface RestartEvent {
+  type: 'Restart'
+}
+
+export interface GetSdkStateEvent {
+  type: 'GetSdkState'
+}
+
+export type SdkEvent =
+  | StartEvent
+  | EnrollAnonymousUserEvent
+  | OfflineLoginEvent
+  | ExchangeIamTokenEvent
+  | CreateHttpCommonRequest
+  | ClearIamTokenCacheEvent
+  | RestartEvent
+  | GetSdkStateEvent
+
+// Results the controller answers with.
+
+/** An enrolled user of this SDK instance. Nothing here is secret. */
+export interface SdkUser {
+  /** The anonymous subject (`sub` of its tokens). */
+  userIdentifier: string
+  tenantId: string
+  clientId: string
+  deviceId: string
+  authenticationMode: AuthenticationMode
+  isAnonymous: boolean
+  /** Milliseconds since the epoch. */
+  enrolledAt: number
+}
+
+interface ResultBase<S extends Status> {
+  status: S
+  /** The state after the event. */
+  sdkState: SdkState
+  /** What went wrong, for logs; never secrets. */
+  detail?: string
+}
+
+export interface StartResultEvent extends ResultBase<StartStatus> {
+  type: 'StartResult'
+  users: SdkUser[]
+  /** Whether `/app-config` answered; a start offline skips the check. */
+  isVersionChecked: boolean
+  minVersion?: string
+  latestVersion?: string
+}
+
+export interface StatusResultEvent<S extends Status = Status> extends ResultBase<S> {
+  type: 'StatusResult'
+}
+
+export interface OfflineLoginResultEvent extends ResultBase<OfflineLoginStatus> {
+  type: 'OfflineLoginResult'
+  /**
+   * With `Success`: the login did not reach the server, either because the cached access token is
+   * still valid or because the server could not be reached (the token is refreshed when next needed).
+   */
+  isOffline?: boolean
+  /** With `WrongPassword`: attempts left before the lockout erases the enrollment. */
+  remainingAttempts?: number
+}
+
+/** An access token for one audience, from token exchange. */
+export interface ExchangedToken {
+  accessToken: string
+  /** `DPoP`: present it with a proof of the device key (CreateHttpCommonRequest does). */
+  tokenType: 'DPoP' | 'Bearer'
+  audience: string
+  scope?: string
+  /** Milliseconds since the epoch. */
+  expiresAt: number
+}
+
+export interface ExchangeIamTokenResultEvent extends ResultBase<ExchangeIamTokenStatus> {
+  type: 'ExchangeIamTokenResult'
+  token?: ExchangedToken
+}
+
+export interface CreateHttpCommonRequestResultEvent extends ResultBase<CreateHttpCommonRequestStatus> {
+  type: 'CreateHttpCommonRequestResult'
+  /** With `Success`: the backend's status, whatever it is. */
+  httpStatus?: number
+  /** Lower-case names; with encryption, `content-type` is the decrypted body's. */
+  headers?: Record<string, string>
+  /** The body as text (decrypted when it came encrypted). */
+  body?: string
+}
+
+export interface SdkStateResultEvent extends ResultBase<SdkStateStatus> {
+  type: 'SdkStateResult'
+  users: SdkUser[]
+}
+
+/** The result of each event type. */
+export interface SdkResults {
+  Start: StartResultEvent
+  EnrollAnonymousUser: StatusResultEvent<EnrollAnonymousUserStatus>
+  OfflineLogin: OfflineLoginResultEvent
+  ExchangeIamToken: ExchangeIamTokenResultEvent
+  CreateHttpCommonRequest: CreateHttpCommonRequestResultEvent
+  ClearIamTokenCache: StatusResultEvent<ClearIamTokenCacheStatus>
+  Restart: SdkStateResultEvent
+  GetSdkState: SdkStateResultEvent
+}
+
+export type ResultOf<E extends SdkEvent> = SdkResults[E['type']]
+
+export type ResultEvent = SdkResults[SdkEventType]
+
+// Events the controller sends on its own.
+
+export interface SdkStateChangedEvent {
+  type: 'SdkStateChanged'
+  sdkState: SdkState
+  previousState: SdkState
+  /** The event whose handling changed the state. */
+  trigger: SdkEventType
+}
+
+/** The IAM access token was refreshed (and the rotated refresh token saved). */
+export interface TokenRefreshedEvent {
+  type: 'TokenRefreshed'
+  /** Milliseconds since the epoch. */
+  expiresAt: number
+}
+
+export interface SdkNotifications {
+  SdkStateChanged: SdkStateChangedEvent
+  TokenRefreshed: TokenRefreshedEvent
+}
+
+export type SdkNotificationType = keyof SdkNotifications
+
+export type SdkNotification = SdkNotifications[SdkNotificationType]
