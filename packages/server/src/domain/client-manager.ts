@@ -13,6 +13,7 @@ export interface ClientInput {
   grantTypes?: string[]
   scopes?: string[]
   redirectUris?: string[]
+  webOrigins?: string[]
   appPolicy?: AppVersionPolicy
 }
 
@@ -29,6 +30,7 @@ export class ClientManager {
   readonly #store: Store
   readonly #clock: Clock
   readonly #cache = new TTLCache<Client | undefined>({ ttlMilliseconds: 5000 })
+  readonly #webOrigins = new TTLCache<ReadonlySet<string>>({ ttlMilliseconds: 5000 })
 
   constructor(options: { store: Store; clock: Clock }) {
     this.#store = options.store
@@ -68,6 +70,7 @@ export class ClientManager {
       grantTypes: validateGrantTypes(input.type, input.grantTypes ?? defaultGrantTypes(input.type)),
       scopes: validateScopes(input.scopes ?? []),
       redirectUris: validateRedirectUris(input.redirectUris ?? []),
+      webOrigins: validateWebOrigins(input.webOrigins ?? []),
       appPolicy: input.appPolicy,
       createdAt: this.#clock.now(),
     }
@@ -78,7 +81,7 @@ export class ClientManager {
         throw new AppError('conflict', `client "${client.clientId}" already exists`)
       await stores.clients.create(client)
     })
-    this.#cache.delete(`${tenantId}\n${client.clientId}`)
+    this.#forget(tenantId, client.clientId)
     return clientSecret ? { client, clientSecret } : { client }
   }
 
@@ -91,10 +94,11 @@ export class ClientManager {
       }),
       ...(update.scopes !== undefined && { scopes: validateScopes(update.scopes) }),
       ...(update.redirectUris !== undefined && { redirectUris: validateRedirectUris(update.redirectUris) }),
+      ...(update.webOrigins !== undefined && { webOrigins: validateWebOrigins(update.webOrigins) }),
       ...('appPolicy' in update && { appPolicy: update.appPolicy }),
     }
     await this.#store.clients.update(tenantId, clientId, patch)
-    this.#cache.delete(`${tenantId}\n${clientId}`)
+    this.#forget(tenantId, clientId)
     return { ...client, ...patch }
   }
 
@@ -103,18 +107,32 @@ export class ClientManager {
     if (client.type !== 'confidential') throw new AppError('invalid_input', 'public clients have no secret')
     const clientSecret = randomToken()
     await this.#store.clients.update(tenantId, clientId, { secretHash: hashSecret(clientSecret) })
-    this.#cache.delete(`${tenantId}\n${clientId}`)
+    this.#forget(tenantId, clientId)
     return clientSecret
   }
 
   async delete(tenantId: string, clientId: string): Promise<void> {
     if (!(await this.#store.clients.delete(tenantId, clientId)))
       throw new AppError('not_found', `client "${clientId}" does not exist`)
-    this.#cache.delete(`${tenantId}\n${clientId}`)
+    this.#forget(tenantId, clientId)
+  }
+
+  /** Whether a page of `origin` may call the tenant's endpoints: some client lists it among its web origins. */
+  async isWebOriginAllowed(tenantId: string, origin: string): Promise<boolean> {
+    const origins = await this.#webOrigins.get(tenantId, async () => {
+      const clients = await this.#store.clients.list(tenantId)
+      return new Set(clients.flatMap((client) => client.webOrigins))
+    })
+    return origins.has(origin)
   }
 
   verifySecret(client: Client, secret: string): boolean {
     return client.secretHash !== undefined && secretMatchesHash(secret, client.secretHash)
+  }
+
+  #forget(tenantId: string, clientId: string): void {
+    this.#cache.delete(`${tenantId}\n${clientId}`)
+    this.#webOrigins.delete(tenantId)
   }
 }
 
@@ -139,6 +157,27 @@ export function validateScopes(scopes: string[]): string[] {
       throw new AppError('invalid_input', `"${scope}" is not a valid scope`)
   }
   return [...new Set(scopes)]
+}
+
+/** Origins as browsers send them: `scheme://host[:port]`, nothing else. */
+function validateWebOrigins(origins: string[]): string[] {
+  return [
+    ...new Set(
+      origins.map((origin) => {
+        let url: URL | undefined
+        try {
+          url = new URL(origin)
+        } catch {}
+        if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+          throw new AppError(
+            'invalid_input',
+            `web origin "${origin}" must be scheme://host[:port], like https://app.example.com`,
+          )
+        }
+        return origin
+      }),
+    ),
+  ]
 }
 
 function validateRedirectUris(uris: string[]): string[] {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Services } from '../domain/services.ts'
+import { registerCORS } from './cors.ts'
 import { handleClientError, registerErrorHandler } from './error-handler.ts'
 import { registerFormBodyParser } from './form-body.ts'
 import { registerMetrics } from './metrics.ts'
@@ -65,6 +66,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   })
   app.register(
     async (tenantApp) => {
+      registerCORS(tenantApp, services)
       resolveTenant(tenantApp, services)
       discoveryRoutes(tenantApp, services)
       jwksRoute(tenantApp, services)

@@ -18,12 +18,14 @@ export interface Client {
   /** Scopes the client may request. */
   scopes: string[]
   redirectUris: string[]
+  /** Origins (`scheme://host[:port]`) whose pages may call the tenant's endpoints (CORS). */
+  webOrigins: string[]
   appPolicy: AppVersionPolicy | undefined
   createdAt: number
 }
 
 export type ClientPatch = Partial<
-  Pick<Client, 'name' | 'secretHash' | 'grantTypes' | 'scopes' | 'redirectUris' | 'appPolicy'>
+  Pick<Client, 'name' | 'secretHash' | 'grantTypes' | 'scopes' | 'redirectUris' | 'webOrigins' | 'appPolicy'>
 >
 
 export interface ClientStore {

@@ -27,6 +27,7 @@ describe('admin API: clients', () => {
         name: 'Mobile app',
         type: 'public',
         scopes: ['attributes:read'],
+        web_origins: ['https://app.example'],
         app_policy: { min_version: '2.0.0', platforms: { ios: { latest_version: '2.3' } } },
       },
     })
@@ -44,6 +45,7 @@ describe('admin API: clients', () => {
         ],
         scopes: ['attributes:read'],
         redirect_uris: [],
+        web_origins: ['https://app.example'],
         app_policy: { min_version: '2.0.0', platforms: { ios: { latest_version: '2.3' } } },
         created_at: 0,
       },
@@ -64,12 +66,14 @@ describe('admin API: clients', () => {
         scopes: ['attributes:read', 'attributes:write'],
         redirect_uris: ['com.example.app:/callback'],
         grant_types: ['refresh_token', 'authorization_code'],
+        web_origins: [],
       },
     })
     assert.equal(updated.status, 200)
     assert.deepEqual(updated.body.scopes, ['attributes:read', 'attributes:write'])
     assert.deepEqual(updated.body.redirect_uris, ['com.example.app:/callback'])
     assert.deepEqual(updated.body.grant_types, ['refresh_token', 'authorization_code'])
+    assert.deepEqual(updated.body.web_origins, [])
     assert.equal(updated.body.name, 'Mobile app')
     assert.deepEqual(updated.body.app_policy, created.body.app_policy)
 

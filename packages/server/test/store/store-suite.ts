@@ -71,6 +71,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         grantTypes: ['authorization_code', 'refresh_token'],
         scopes: ['openid', 'profile', 'offline_access'],
         redirectUris: ['https://app.example/callback', 'com.example.app:/cb'],
+        webOrigins: ['https://app.example.com', 'http://localhost:3000'],
         appPolicy: {
           minVersion: '1.2.0',
           latestVersion: '2.0.1',

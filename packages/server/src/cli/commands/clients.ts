@@ -70,6 +70,11 @@ export const clientCommands: CommandGroup = {
           value: 'A,B',
           description: 'redirect URIs for authorization_code',
         },
+        'web-origins': {
+          type: 'string',
+          value: 'A,B',
+          description: 'origins (https://app.example.com) whose pages may call the tenant (CORS)',
+        },
       },
       async run(context) {
         const type = context.required('type')
@@ -83,6 +88,7 @@ export const clientCommands: CommandGroup = {
             scopes: context.list('scopes'),
             grantTypes: context.list('grant-types')?.map((g) => grantTypeAliases[g] ?? g),
             redirectUris: context.list('redirect-uris'),
+            webOrigins: context.list('web-origins'),
           }),
         }
         const services = await context.services()
@@ -138,6 +144,7 @@ function describeClient(client: Client): string {
     'grant types': list(client.grantTypes.map(shortGrantType)),
     scopes: list(client.scopes),
     'redirect uris': list(client.redirectUris),
+    'web origins': list(client.webOrigins),
     'app versions': policy && `min ${policy.minVersion ?? '-'}, latest ${policy.latestVersion ?? '-'}`,
     created: time(client.createdAt),
   })

@@ -14,6 +14,7 @@ const ClientParams = Type.Object({
 
 const GrantTypes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 10 })
 const RedirectURIs = Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 20 })
+const WebOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 20 })
 
 const CreateClientBody = StrictObject({
   client_id: ClientParams.properties.client_id,
@@ -22,6 +23,7 @@ const CreateClientBody = StrictObject({
   grant_types: Type.Optional(GrantTypes),
   scopes: Type.Optional(Scopes),
   redirect_uris: Type.Optional(RedirectURIs),
+  web_origins: Type.Optional(WebOrigins),
   app_policy: Type.Optional(AppPolicyInput),
 })
 
@@ -30,6 +32,7 @@ const UpdateClientBody = StrictObject({
   grant_types: Type.Optional(GrantTypes),
   scopes: Type.Optional(Scopes),
   redirect_uris: Type.Optional(RedirectURIs),
+  web_origins: Type.Optional(WebOrigins),
   /** `null` removes the policy. */
   app_policy: Type.Optional(Type.Union([AppPolicyInput, Type.Null()])),
 })
@@ -69,6 +72,7 @@ export function clientRoutes(app: FastifyInstance, services: Services): void {
           grantTypes: body.grant_types,
           scopes: body.scopes,
           redirectUris: body.redirect_uris,
+          webOrigins: body.web_origins,
           appPolicy: body.app_policy && appPolicyFromWire(body.app_policy),
         }),
       })
@@ -95,6 +99,7 @@ export function clientRoutes(app: FastifyInstance, services: Services): void {
         grantTypes: body.grant_types,
         scopes: body.scopes,
         redirectUris: body.redirect_uris,
+        webOrigins: body.web_origins,
       })
       if (body.app_policy !== undefined)
         update.appPolicy = body.app_policy === null ? undefined : appPolicyFromWire(body.app_policy)

@@ -60,6 +60,7 @@ export const ClientView = Type.Object({
   grant_types: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
   redirect_uris: Type.Array(Type.String()),
+  web_origins: Type.Array(Type.String()),
   app_policy: Type.Optional(AppPolicyView),
   created_at: Timestamp,
 })
@@ -72,6 +73,7 @@ export function clientView(client: Client): Static<typeof ClientView> {
     grant_types: client.grantTypes,
     scopes: client.scopes,
     redirect_uris: client.redirectUris,
+    web_origins: client.webOrigins,
     ...(client.appPolicy && { app_policy: appPolicyView(client.appPolicy) }),
     created_at: client.createdAt,
   }

@@ -41,6 +41,7 @@ export class KyselyClientStore implements ClientStore {
         grant_types: JSON.stringify(client.grantTypes),
         scopes: JSON.stringify(client.scopes),
         redirect_uris: JSON.stringify(client.redirectUris),
+        web_origins: JSON.stringify(client.webOrigins),
         app_policy: client.appPolicy ? JSON.stringify(client.appPolicy) : null,
         created_at: client.createdAt,
       })
@@ -54,6 +55,7 @@ export class KyselyClientStore implements ClientStore {
       ...(patch.grantTypes !== undefined && { grant_types: JSON.stringify(patch.grantTypes) }),
       ...(patch.scopes !== undefined && { scopes: JSON.stringify(patch.scopes) }),
       ...(patch.redirectUris !== undefined && { redirect_uris: JSON.stringify(patch.redirectUris) }),
+      ...(patch.webOrigins !== undefined && { web_origins: JSON.stringify(patch.webOrigins) }),
       ...('appPolicy' in patch && { app_policy: patch.appPolicy ? JSON.stringify(patch.appPolicy) : null }),
     }
     // An empty SET is a syntax error: with nothing to change, report whether the client exists.
@@ -87,6 +89,7 @@ function toClient(row: Selectable<ClientsTable>): Client {
     grantTypes: JSON.parse(row.grant_types),
     scopes: JSON.parse(row.scopes),
     redirectUris: JSON.parse(row.redirect_uris),
+    webOrigins: JSON.parse(row.web_origins),
     appPolicy: row.app_policy ? JSON.parse(row.app_policy) : undefined,
     createdAt: row.created_at,
   }

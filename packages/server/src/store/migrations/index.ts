@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely/migration'
 import * as m0001 from './0001-initial.ts'
 import * as m0002 from './0002-refresh-token-ids.ts'
+import * as m0003 from './0003-client-web-origins.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-refresh-token-ids': m0002,
+  '0003-client-web-origins': m0003,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -8,6 +8,7 @@ export interface ClientsTable {
   grant_types: string
   scopes: string
   redirect_uris: string
+  web_origins: string
   /** JSON of `AppVersionPolicy`, or null. */
   app_policy: string | null
   created_at: number

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify'
+import type { Services } from '../domain/services.ts'
+
+const allowedHeaders = 'authorization, content-type, dpop'
+/** What the SDK must read from responses: nonces to retry with and RFC 6750/9449 challenges. */
+const exposedHeaders = 'dpop-nonce, www-authenticate, retry-after'
+
+/**
+ * CORS for a tenant's endpoints, so browser apps can enroll and refresh directly. A page may call
+ * them when its origin is among the web origins of one of the tenant's clients; requests carry no
+ * cookies, so credentials are never allowed. Other origins get no CORS headers at all, and the
+ * browser keeps the response from the page.
+ */
+export function registerCORS(app: FastifyInstance, services: Services): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin
+    if (origin === undefined) return
+    const tenantId = (request.params as { tenant?: string }).tenant ?? ''
+    reply.header('vary', 'origin')
+    if (!(await services.clients.isWebOriginAllowed(tenantId, origin))) return
+    reply.header('access-control-allow-origin', origin)
+    if (request.method === 'OPTIONS') {
+      reply
+        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-headers', allowedHeaders)
+        .header('access-control-max-age', '600')
+    } else {
+      reply.header('access-control-expose-headers', exposedHeaders)
+    }
+  })
+  // Preflight: the hook above has set the headers (or not); nothing else to say.
+  app.options('/*', async (_request, reply) => reply.code(204).send())
+}
