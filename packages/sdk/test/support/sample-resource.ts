@@ -11,6 +11,16 @@ export interface SampleResourceOptions {
   encryption?: boolean
   /** Seconds of clock skew accepted for `exp` and the proof's `iat`; the kit's default (5) otherwise. */
   clockTolerance?: number
+  /** A web page's origin allowed to call the backend (CORS), for the browser tests. */
+  corsOrigin?: string
+}
+
+/** How a request the backend accepted was authorised. */
+export interface Access {
+  path: string
+  scheme: 'Bearer' | 'DPoP'
+  /** The thumbprint of the key the token is bound to (`cnf.jkt`). */
+  jkt: string | undefined
 }
 
 export interface SampleResource {
@@ -18,6 +28,8 @@ export interface SampleResource {
   origin: string
   /** Requests by path (the encryption JWKS included). */
   requests: Map<string, number>
+  /** The requests it accepted, in order. */
+  accesses: Access[]
   /** Replaces the encryption key without keeping the old one: encrypted bodies to it get a 400. */
   rotateEncryptionKey(): Promise<void>
   close(): Promise<void>
@@ -30,6 +42,7 @@ export interface SampleResource {
  */
 export async function startSampleResource(options: SampleResourceOptions): Promise<SampleResource> {
   const requests = new Map<string, number>()
+  const accesses: Access[] = []
   let verifier: ResourceVerifier
   const makeVerifier = async (): Promise<ResourceVerifier> =>
     createResourceVerifier({
@@ -46,6 +59,13 @@ export async function startSampleResource(options: SampleResourceOptions): Promi
   const server = createServer((incoming, outgoing) => {
     const path = (incoming.url ?? '/').split('?')[0]!
     requests.set(path, (requests.get(path) ?? 0) + 1)
+    if (options.corsOrigin !== undefined && incoming.headers.origin === options.corsOrigin) {
+      allowOrigin(outgoing, options.corsOrigin)
+      if (incoming.method === 'OPTIONS' && incoming.headers['access-control-request-method']) {
+        outgoing.writeHead(204, preflightHeaders).end()
+        return
+      }
+    }
     handle(toRequest(incoming, origin)).then(
       (response) => send(response, outgoing),
       (error: unknown) => outgoing.writeHead(500).end(String(error)),
@@ -60,6 +80,8 @@ export async function startSampleResource(options: SampleResourceOptions): Promi
     try {
       const verified = await verifier.verifyRequest(request)
       const body = verified.request.body === null ? undefined : await verified.request.text()
+      const { scheme, jkt } = verified.access
+      accesses.push({ path: new URL(request.url).pathname, scheme, jkt })
       const response = Response.json({
         sub: verified.access.claims.sub,
         method: request.method,
@@ -79,6 +101,7 @@ export async function startSampleResource(options: SampleResourceOptions): Promi
   return {
     origin,
     requests,
+    accesses,
     rotateEncryptionKey: async () => {
       verifier = await makeVerifier()
     },
@@ -87,6 +110,19 @@ export async function startSampleResource(options: SampleResourceOptions): Promi
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
     },
   }
+}
+
+/** What a page may send and read: the DPoP scheme's headers and the encryption's response key. */
+const preflightHeaders = {
+  'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+  'access-control-allow-headers': 'authorization, dpop, content-type, onramp-response-key',
+  'access-control-max-age': '600',
+}
+
+function allowOrigin(outgoing: ServerResponse, origin: string): void {
+  outgoing.setHeader('access-control-allow-origin', origin)
+  outgoing.setHeader('access-control-expose-headers', 'www-authenticate, dpop-nonce')
+  outgoing.setHeader('vary', 'origin')
 }
 
 async function encryptionKey(): Promise<JsonWebKey> {

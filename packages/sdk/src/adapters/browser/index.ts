@@ -1,0 +1,6 @@
+export type { BrowserKeyStoreOptions } from './browser-key-store.ts'
+export { BrowserKeyStore } from './browser-key-store.ts'
+export type { IndexedDBStorageOptions } from './indexed-db-storage.ts'
+export { IndexedDBStorage } from './indexed-db-storage.ts'
+export type { WebAuthnPRFBiometricProviderOptions } from './webauthn-prf-biometric-provider.ts'
+export { WebAuthnPRFBiometricProvider } from './webauthn-prf-biometric-provider.ts'
