@@ -25,7 +25,8 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims
 }
 
-const verifiedCacheSize = 50_000
+// Bounded so a flood of distinct valid tokens cannot grow memory without limit (~10 MB at most).
+const verifiedCacheSize = 10_000
 
 /** Why a token is not accepted; callers map it to their protocol's error. */
 export type TokenRejection = 'malformed' | 'signature' | 'issuer' | 'expired' | 'type' | 'revoked'
