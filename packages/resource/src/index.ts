@@ -9,6 +9,7 @@ export type {
   PrivateJWK,
 } from './encryption/payload-encryption.ts'
 export type { AuthenticationScheme } from './http/challenge.ts'
+export type { CORSOptions } from './http/cors.ts'
 export type { RequestURLOptions } from './http/request-url.ts'
 export type {
   OnrampExpressMiddleware,

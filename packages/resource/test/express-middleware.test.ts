@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { JWK } from 'jose'
 import { onrampExpress } from '../src/index.ts'
 import { assertChallenge } from './support/challenge.ts'
+import {
+  assertNotForOrigin,
+  assertPreflightAllowed,
+  assertReadable,
+  otherOrigin,
+  pageOrigin,
+  preflightHeaders,
+} from './support/cors.ts'
 import { createDPoPKey, createProof, type DPoPKey, sha256 } from './support/dpop.ts'
 import { createResponseKey, decryptResponse, encryptBody } from './support/encryption-client.ts'
 import { audience, startIssuer, type TestIssuer } from './support/issuer.ts'
@@ -198,5 +206,132 @@ describe('Express middleware', () => {
       scheme: 'DPoP',
     })
     assert.equal((await mismatch.json()).error, 'invalid_dpop_proof')
+  })
+})
+
+describe('Express middleware with cors', () => {
+  let issuer: TestIssuer
+  let server: { url: string; close(): Promise<void> }
+  let key: DPoPKey
+  let token: string
+
+  before(async () => {
+    issuer = await startIssuer()
+    key = createDPoPKey()
+    token = issuer.token({ cnf: { jkt: key.jkt } })
+    const onramp = onrampExpress({
+      issuer: issuer.issuer,
+      audience,
+      dpopNonce: { secret: randomBytes(32) },
+      encryption: { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'enc-1' },
+      cors: { origins: (origin) => origin === pageOrigin },
+    })
+    const app = express()
+    app.use(onramp.encryptionJWKS)
+    app.use('/api', onramp)
+    app.post('/api/orders', (req, res) => {
+      res.json({ sub: req.onramp!.claims.sub })
+    })
+    app.get('/api/admin', onramp.requireScopes('admin'), (_req, res) => {
+      res.json({ admin: true })
+    })
+    app.get('/api/fails', (_req, _res, next) => {
+      next(Object.assign(new Error('out of stock'), { status: 409 }))
+    })
+    app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(error.status ?? 500).json({ failure: error.message })
+    })
+    server = await listen((port, host, ready) => app.listen(port, host, ready))
+  })
+  after(async () => {
+    await server.close()
+    await issuer.close()
+  })
+
+  const headerOf =
+    (response: globalThis.Response) =>
+    (name: string): string | undefined =>
+      response.headers.get(name) ?? undefined
+
+  /** A DPoP request from the page, retried once with the nonce the middleware asks for. */
+  async function fromPage(method: 'GET' | 'POST', path: string): Promise<globalThis.Response> {
+    const request = (nonce?: string) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          origin: pageOrigin,
+          authorization: `DPoP ${token}`,
+          dpop: createProof(key, { htm: method, htu: `${server.url}${path}`, token, claims: { nonce } }),
+        },
+      })
+    const challenge = await request()
+    assert.equal(challenge.status, 401)
+    assert.equal((await challenge.json()).error, 'use_dpop_nonce')
+    assertReadable(headerOf(challenge))
+    const nonce = challenge.headers.get('dpop-nonce')
+    assert.ok(nonce, 'the page can read DPoP-Nonce: it is exposed')
+    return request(nonce)
+  }
+
+  it('answers preflights before authentication, for allowed origins only', async () => {
+    const allowed = await fetch(`${server.url}/api/orders`, {
+      method: 'OPTIONS',
+      headers: preflightHeaders(pageOrigin),
+    })
+    assert.equal(allowed.status, 204)
+    assert.equal(await allowed.text(), '')
+    assertPreflightAllowed(headerOf(allowed), { maxAge: '600' })
+    assert.equal(allowed.headers.get('www-authenticate'), null)
+
+    const denied = await fetch(`${server.url}/api/orders`, {
+      method: 'OPTIONS',
+      headers: preflightHeaders(otherOrigin),
+    })
+    assert.equal(denied.status, 204)
+    assertNotForOrigin(headerOf(denied))
+  })
+
+  it('puts the CORS headers on answers and refusals, so the page can read challenges and nonces', async () => {
+    const accepted = await fromPage('POST', '/api/orders')
+    assert.equal(accepted.status, 200, await accepted.clone().text())
+    assertReadable(headerOf(accepted))
+
+    const missing = await fetch(`${server.url}/api/orders`, {
+      method: 'POST',
+      headers: { origin: pageOrigin },
+    })
+    assert.equal(missing.status, 401)
+    assertChallenge(missing.headers.get('www-authenticate'), {
+      status: 401,
+      code: 'invalid_token',
+      scheme: 'both',
+      hasErrorCode: false,
+    })
+    assertReadable(headerOf(missing))
+
+    const scope = await fromPage('GET', '/api/admin')
+    assert.equal(scope.status, 403)
+    assert.equal((await scope.json()).error, 'insufficient_scope')
+    assertReadable(headerOf(scope))
+
+    const failing = await fromPage('GET', '/api/fails')
+    assert.equal(failing.status, 409)
+    assertReadable(headerOf(failing))
+
+    const jwks = await fetch(`${server.url}/.well-known/onramp-encryption-jwks`, {
+      headers: { origin: pageOrigin },
+    })
+    assert.equal(jwks.status, 200)
+    assertReadable(headerOf(jwks))
+  })
+
+  it('answers other origins, and requests without one, with nothing but Vary', async () => {
+    const other = await fetch(`${server.url}/api/orders`, {
+      method: 'POST',
+      headers: { origin: otherOrigin },
+    })
+    assert.equal(other.status, 401)
+    assertNotForOrigin(headerOf(other))
+    assertNotForOrigin(headerOf(await fetch(`${server.url}/api/orders`, { method: 'POST' })))
   })
 })

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { JWK } from 'jose'
 import { onrampResource } from '../src/index.ts'
 import { assertChallenge } from './support/challenge.ts'
+import {
+  assertNotForOrigin,
+  assertPreflightAllowed,
+  assertReadable,
+  otherOrigin,
+  pageOrigin,
+  preflightHeaders,
+} from './support/cors.ts'
 import { createDPoPKey, createProof, type DPoPKey, sha256 } from './support/dpop.ts'
 import { createResponseKey, decryptResponse, encryptBody } from './support/encryption-client.ts'
 import { audience, startIssuer, type TestIssuer } from './support/issuer.ts'
@@ -248,5 +256,152 @@ describe('Fastify plugin', () => {
     assert.equal((await shared.inject('/v1/a')).statusCode, 401)
     assert.equal((await shared.inject('/open')).body, 'open')
     await shared.close()
+  })
+})
+
+describe('Fastify plugin with cors', () => {
+  let issuer: TestIssuer
+  let app: FastifyInstance
+  let key: DPoPKey
+  let token: string
+
+  before(async () => {
+    issuer = await startIssuer()
+    key = createDPoPKey()
+    token = issuer.token({ cnf: { jkt: key.jkt } })
+    app = Fastify()
+    await app.register(onrampResource, {
+      issuer: issuer.issuer,
+      audience,
+      publicUrl,
+      dpopNonce: { secret: randomBytes(32) },
+      encryption: { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'enc-1' },
+      cors: { origins: [pageOrigin], maxAge: 300 },
+    })
+    app.post('/orders', async (request) => ({ sub: request.onramp.claims.sub }))
+    app.get('/admin', { config: { onramp: { scopes: ['admin'] } } }, async () => ({ admin: true }))
+    app.get('/fails', async () => {
+      throw Object.assign(new Error('out of stock'), { statusCode: 409 })
+    })
+    await app.ready()
+  })
+  after(async () => {
+    await app.close()
+    await issuer.close()
+  })
+
+  const headerOf =
+    (response: { headers: Record<string, unknown> }) =>
+    (name: string): string | undefined => {
+      const value = response.headers[name]
+      return value === undefined ? undefined : String(value)
+    }
+
+  /** A DPoP request from the page, retried once with the nonce the plugin asks for. */
+  async function fromPage(method: 'GET' | 'POST', path: string) {
+    const request = (nonce?: string) =>
+      app.inject({
+        method,
+        url: path,
+        headers: {
+          origin: pageOrigin,
+          authorization: `DPoP ${token}`,
+          dpop: createProof(key, { htm: method, htu: `${publicUrl}${path}`, token, claims: { nonce } }),
+        },
+      })
+    const challenge = await request()
+    assert.equal(challenge.statusCode, 401)
+    assert.equal(challenge.json().error, 'use_dpop_nonce')
+    assertReadable(headerOf(challenge))
+    const nonce = headerOf(challenge)('dpop-nonce')
+    assert.ok(nonce, 'the page can read DPoP-Nonce: it is exposed')
+    return request(nonce)
+  }
+
+  it('answers preflights before authentication, for allowed origins only', async () => {
+    const allowed = await app.inject({
+      method: 'OPTIONS',
+      url: '/orders',
+      headers: preflightHeaders(pageOrigin),
+    })
+    assert.equal(allowed.statusCode, 204)
+    assert.equal(allowed.body, '')
+    assertPreflightAllowed(headerOf(allowed), { maxAge: '300' })
+    assert.equal(allowed.headers['www-authenticate'], undefined)
+
+    const unrouted = await app.inject({
+      method: 'OPTIONS',
+      url: '/nowhere',
+      headers: preflightHeaders(pageOrigin),
+    })
+    assert.equal(unrouted.statusCode, 204)
+    assertPreflightAllowed(headerOf(unrouted), { maxAge: '300' })
+
+    const denied = await app.inject({
+      method: 'OPTIONS',
+      url: '/orders',
+      headers: preflightHeaders(otherOrigin),
+    })
+    assert.equal(denied.statusCode, 204)
+    assertNotForOrigin(headerOf(denied))
+  })
+
+  it('puts the CORS headers on answers and refusals, so the page can read challenges and nonces', async () => {
+    const accepted = await fromPage('POST', '/orders')
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    assertReadable(headerOf(accepted))
+
+    const missing = await app.inject({ method: 'POST', url: '/orders', headers: { origin: pageOrigin } })
+    assert.equal(missing.statusCode, 401)
+    assertChallenge(missing.headers['www-authenticate'] as string, {
+      status: 401,
+      code: 'invalid_token',
+      scheme: 'both',
+      hasErrorCode: false,
+    })
+    assertReadable(headerOf(missing))
+
+    const scope = await fromPage('GET', '/admin')
+    assert.equal(scope.statusCode, 403)
+    assert.equal(scope.json().error, 'insufficient_scope')
+    assertReadable(headerOf(scope))
+
+    const failing = await fromPage('GET', '/fails')
+    assert.equal(failing.statusCode, 409)
+    assertReadable(headerOf(failing))
+
+    const jwks = await app.inject({
+      url: '/.well-known/onramp-encryption-jwks',
+      headers: { origin: pageOrigin },
+    })
+    assert.equal(jwks.statusCode, 200)
+    assertReadable(headerOf(jwks))
+  })
+
+  it('answers other origins, and requests without one, with nothing but Vary', async () => {
+    const other = await app.inject({ method: 'POST', url: '/orders', headers: { origin: otherOrigin } })
+    assert.equal(other.statusCode, 401)
+    assertNotForOrigin(headerOf(other))
+    const none = await app.inject({ method: 'POST', url: '/orders' })
+    assertNotForOrigin(headerOf(none))
+    const noOrigin = await app.inject({
+      method: 'OPTIONS',
+      url: '/orders',
+      headers: { 'access-control-request-method': 'POST' },
+    })
+    assert.notEqual(noOrigin.statusCode, 204, 'not a preflight without Origin')
+  })
+
+  it('refuses origins that browsers never send', async () => {
+    for (const origins of [['https://app.example.com/'], ['https://App.example.com'], ['null'], ['*']]) {
+      const bad = Fastify()
+      await assert.rejects(
+        async () => {
+          await bad.register(onrampResource, { issuer: issuer.issuer, audience, cors: { origins } })
+          await bad.ready()
+        },
+        { name: 'TypeError', message: /is not an origin/ },
+      )
+    }
   })
 })

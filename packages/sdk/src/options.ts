@@ -1,7 +1,9 @@
 import type { BiometricProvider } from './adapters/biometric-provider.ts'
 import { type Clock, systemClock } from './adapters/clock.ts'
 import type { FetchFunction } from './adapters/fetch.ts'
+import { InProcessLock } from './adapters/in-process-lock.ts'
 import type { KeyStore } from './adapters/key-store.ts'
+import type { Lock } from './adapters/lock.ts'
 import { SoftwareKeyStore } from './adapters/software-key-store.ts'
 import type { Storage } from './adapters/storage.ts'
 import { MinimumPBKDF2Iterations } from './crypto/key-derivation.ts'
@@ -9,7 +11,7 @@ import { MinimumPBKDF2Iterations } from './crypto/key-derivation.ts'
 export interface OnrampOptions {
   /** Base URL of the Onramp server; a tenant's issuer is `{serverUrl}/t/{tenantId}`. */
   serverUrl: string
-  /** Where the SDK keeps its enrollment: one namespace per SDK instance. */
+  /** Where the SDK keeps its enrollment; instances on one namespace refresh under its `lock`. */
   storage: Storage
   /** Tenant for `/app-config` before anything is enrolled, and the facade's default for enrollment. */
   tenantId?: string
@@ -41,6 +43,8 @@ export interface OnrampOptions {
 export interface ResolvedOptions {
   serverUrl: string
   storage: Storage
+  /** The storage's lock, or one for this controller alone. */
+  lock: Lock
   tenantId: string | undefined
   clientId: string | undefined
   appConfigName: string | undefined
@@ -73,6 +77,7 @@ export function resolveOptions(options: OnrampOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     serverUrl: serverUrl.href.replace(/\/+$/, ''),
     storage: options.storage,
+    lock: options.storage.lock ?? new InProcessLock(),
     tenantId: options.tenantId,
     clientId: options.clientId,
     appConfigName: options.appConfigName,

@@ -6,6 +6,7 @@ import {
 } from '../encryption/payload-encryption.ts'
 import { responseKeyHeader } from '../encryption/response-key.ts'
 import { isJOSE } from '../http/content-type.ts'
+import { type CORSOptions, CORSPolicy } from '../http/cors.ts'
 import { parsePlaintext } from '../http/plaintext-body.ts'
 import { ResourceError } from '../resource-error.ts'
 import {
@@ -21,6 +22,8 @@ interface IntegrationOptions {
   encryptionJWKSPath?: string
   /** Largest encrypted body read, bytes; 1 MiB by default. */
   bodyLimit?: number
+  /** Answer CORS for these pages' origins: under the middleware's mount, and for `encryptionJWKS`. */
+  cors?: CORSOptions
 }
 
 /** The verifier's options, or a verifier to share. */
@@ -54,6 +57,23 @@ export function onrampExpress(options: OnrampExpressOptions): OnrampExpressMiddl
   const jwksPath = options.encryptionJWKSPath ?? defaultEncryptionJWKSPath
   /** How the kit answers a refusal once `res.send` is wrapped for encryption: its refusals stay in clear. */
   const refusers = new WeakMap<Response, (error: ResourceError) => void>()
+  const cors = options.cors ? new CORSPolicy(options.cors) : undefined
+
+  /**
+   * Before authentication: a preflight carries no credentials and is answered here (true); every
+   * other response, refusals included, carries the CORS headers the page needs to read it.
+   */
+  function answerCORS(req: Request, res: Response): boolean {
+    if (!cors) return false
+    const origin = req.get('origin')
+    res.vary('Origin')
+    if (cors.isPreflight(req.method, origin, req.get('access-control-request-method'))) {
+      res.status(204).set(cors.preflightHeaders(origin)).end()
+      return true
+    }
+    res.set(cors.responseHeaders(origin))
+    return false
+  }
 
   async function handle(req: Request, res: Response): Promise<boolean> {
     const authentication = await verifier.authenticate({
@@ -133,6 +153,7 @@ export function onrampExpress(options: OnrampExpressOptions): OnrampExpressMiddl
   }
 
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
+    if (answerCORS(req, res)) return
     handle(req, res).then(
       () => next(),
       (error: unknown) => (error instanceof ResourceError ? refuse(res, error) : next(error)),
@@ -156,6 +177,7 @@ export function onrampExpress(options: OnrampExpressOptions): OnrampExpressMiddl
     if (!verifier.hasEncryption || (req.method !== 'GET' && req.method !== 'HEAD') || req.path !== jwksPath) {
       return next()
     }
+    answerCORS(req, res)
     res.set('cache-control', encryptionJWKSCacheControl).type('application/jwk-set+json')
     res.send(JSON.stringify(verifier.encryptionJWKS()))
   }

@@ -13,6 +13,7 @@ import {
 } from '../encryption/payload-encryption.ts'
 import { responseKeyHeader } from '../encryption/response-key.ts'
 import { isJOSE } from '../http/content-type.ts'
+import { type CORSOptions, CORSPolicy, varyOn } from '../http/cors.ts'
 import { parsePlaintext } from '../http/plaintext-body.ts'
 import { ResourceError } from '../resource-error.ts'
 import {
@@ -31,6 +32,8 @@ export interface OnrampRouteOptions {
 interface IntegrationOptions {
   /** Where to serve the encryption JWKS (with `encryption`); `false` serves none. */
   encryptionJWKSPath?: string | false
+  /** Answer CORS for these pages' origins, on every route of the plugin's scope. */
+  cors?: CORSOptions
 }
 
 /** The verifier's options, or a verifier to share between registrations. */
@@ -54,6 +57,7 @@ const plugin: FastifyPluginAsync<OnrampFastifyOptions> = async (app, options) =>
   const refused = new WeakSet<FastifyRequest>()
 
   app.decorateRequest('onramp', null as unknown as VerifiedAccess)
+  if (options.cors) app.addHook('onRequest', corsHook(new CORSPolicy(options.cors)))
 
   function refuse(request: FastifyRequest, reply: FastifyReply, error: ResourceError): FastifyReply {
     refused.add(request)
@@ -150,6 +154,22 @@ const plugin: FastifyPluginAsync<OnrampFastifyOptions> = async (app, options) =>
  * holds the verified access; refusals answer with their challenge. See docs/resource-server.md.
  */
 export const onrampResource = fastifyPlugin(plugin, { fastify: '5.x', name: '@onramp/resource' })
+
+/**
+ * Runs before the routes' own `onRequest` hooks, so before authentication: a preflight carries no
+ * credentials and is answered here, and every other response, refusals included, carries the
+ * CORS headers the page needs to read it.
+ */
+function corsHook(cors: CORSPolicy): onRequestHookHandler {
+  return async function answerCORS(request, reply) {
+    const origin = single(request.headers.origin)
+    reply.header('vary', varyOn(reply.getHeader('vary')?.toString(), 'Origin'))
+    if (cors.isPreflight(request.method, origin, single(request.headers['access-control-request-method']))) {
+      return reply.code(204).headers(cors.preflightHeaders(origin)).send()
+    }
+    reply.headers(cors.responseHeaders(origin))
+  }
+}
 
 function hooks<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return []

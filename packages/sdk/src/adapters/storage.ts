@@ -1,3 +1,5 @@
+import type { Lock } from './lock.ts'
+
 /** A JSON value as storage adapters keep it; `undefined` members are dropped when written. */
 export type JsonValue =
   | string
@@ -20,4 +22,10 @@ export interface Storage {
   get(key: string): Promise<JsonValue | undefined>
   set(key: string, value: JsonValue): Promise<void>
   delete(key: string): Promise<void>
+  /**
+   * The lock of this namespace, shared by every context that can open it (tabs, processes); the
+   * SDK rotates the refresh token holding it. A storage without one gets an `InProcessLock`,
+   * which is right only when one context at a time uses the namespace.
+   */
+  readonly lock?: Lock
 }

@@ -96,6 +96,7 @@ export async function enrollAnonymousUser(
       vaultKey,
       deviceKey: deviceKey.keyPair,
       store: context.store,
+      lock: options.lock,
       endpoint,
       clock: options.clock,
       expirySkew: options.expirySkew,
@@ -122,12 +123,15 @@ function enrollmentOf(response: TokenResponse): {
 
 /**
  * Erases an enrollment: its record, the device key and the biometric credential. Only the record
- * must go; the rest is best effort (the key store or authenticator may be gone already).
+ * must go; the rest is best effort (the key store or authenticator may be gone already). When
+ * another tab or process has replaced the enrollment with a new one, that one is left alone.
  */
 export async function eraseEnrollment(
   record: EnrollmentRecord,
   context: { store: EnrollmentStore; options: ResolvedOptions },
 ): Promise<void> {
+  const stored = await context.store.load().catch(() => undefined)
+  if (stored !== undefined && stored.deviceId !== record.deviceId) return
   await context.store.delete()
   await context.options.keyStore.deleteKeys().catch(() => {})
   if (record.protection.mode === 'biometric')

@@ -2,6 +2,7 @@ import type { OfflineLoginEvent } from '../events.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { DPoPNonces } from './dpop-nonces.ts'
 import { eraseEnrollment } from './enrollment.ts'
+import { withEnrollmentLock } from './enrollment-lock.ts'
 import type { EnrollmentRecord, EnrollmentStore } from './enrollment-record.ts'
 import { SdkFailure } from './sdk-failure.ts'
 import { openSecrets, unlockKey } from './secret-vault.ts'
@@ -60,12 +61,11 @@ export async function offlineLogin(
   if (!secrets) {
     if (record.protection.mode !== 'password')
       throw new SdkFailure('InternalError', 'the biometric key no longer opens the enrollment')
-    const failedAttempts = record.failedAttempts + 1
+    const failedAttempts = await countFailedAttempts(record, (count) => count + 1, context)
     if (failedAttempts >= options.maxPasswordAttempts) {
       await eraseEnrollment(record, context)
       throw new SdkFailure('LockedOut', 'too many wrong passwords; the enrollment was erased')
     }
-    await store.save({ ...record, failedAttempts })
     throw new WrongPassword(options.maxPasswordAttempts - failedAttempts)
   }
 
@@ -74,15 +74,15 @@ export async function offlineLogin(
     await eraseEnrollment(record, context)
     throw new SdkFailure('SessionExpired', 'the device key is gone; enroll again')
   }
-  const unlocked: EnrollmentRecord = { ...record, failedAttempts: 0 }
-  if (record.failedAttempts > 0) await store.save(unlocked)
+  if (record.failedAttempts > 0) await countFailedAttempts(record, () => 0, context)
 
   const tokens = new TokenManager({
-    record: unlocked,
+    record: { ...record, failedAttempts: 0 },
     secrets,
     vaultKey,
     deviceKey,
     store,
+    lock: options.lock,
     endpoint: new TokenEndpoint({
       issuer: record.issuer,
       clientId: record.clientId,
@@ -103,4 +103,29 @@ export async function offlineLogin(
     if (error instanceof SdkFailure && unreachable.has(error.status)) return { tokens, isOffline: true }
     throw error
   }
+}
+
+/**
+ * Changes the wrong-password count of the stored record, holding the namespace's lock: the
+ * record may have changed since the login read it (another tab or process rotated the refresh
+ * token, or counted an attempt too), and writing the login's copy back would undo that.
+ * The new count; the enrollment is gone (`SessionExpired`) when another context erased or
+ * replaced it meanwhile.
+ */
+async function countFailedAttempts(
+  record: EnrollmentRecord,
+  change: (count: number) => number,
+  context: OfflineLoginContext,
+): Promise<number> {
+  return withEnrollmentLock(context.options.lock, async () => {
+    const latest = await context.store.load()
+    if (latest?.deviceId !== record.deviceId)
+      throw new SdkFailure(
+        'SessionExpired',
+        'the enrollment was deleted or replaced in another tab or process',
+      )
+    const failedAttempts = change(latest.failedAttempts)
+    await context.store.save({ ...latest, failedAttempts })
+    return failedAttempts
+  })
 }

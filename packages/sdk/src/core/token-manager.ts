@@ -1,10 +1,12 @@
 import { GrantType, TokenType } from '@onramp/protocol'
 import type { Clock } from '../adapters/clock.ts'
+import type { Lock } from '../adapters/lock.ts'
 import type { ExchangedToken } from '../events.ts'
+import { withEnrollmentLock } from './enrollment-lock.ts'
 import type { EnrollmentRecord, EnrollmentStore, VaultSecrets } from './enrollment-record.ts'
 import { renewalTime } from './freshness.ts'
 import { SdkFailure } from './sdk-failure.ts'
-import { sealSecrets, type VaultKey } from './secret-vault.ts'
+import { openSecrets, sealSecrets, type VaultKey } from './secret-vault.ts'
 import type { TokenEndpoint } from './token-endpoint.ts'
 
 export interface TokenManagerOptions {
@@ -13,6 +15,8 @@ export interface TokenManagerOptions {
   vaultKey: VaultKey
   deviceKey: CryptoKeyPair
   store: EnrollmentStore
+  /** The namespace's lock, shared with the other tabs or processes that use it. */
+  lock: Lock
   endpoint: TokenEndpoint
   clock: Clock
   /** Milliseconds before expiry at which a token is renewed. */
@@ -21,11 +25,12 @@ export interface TokenManagerOptions {
 }
 
 /**
- * The IAM tokens of one unlocked enrollment. Refreshes are single-flight (two concurrent
- * rotations of one refresh token would revoke the family), and a rotated refresh token is saved,
- * sealed in the enrollment record together with its access token, before that access token is
- * handed to anyone: if the save fails, the new tokens stay in memory and the save is retried
- * before the next use, so neither a crash nor a full disk loses the family silently.
+ * The IAM tokens of one unlocked enrollment. Two rotations of one refresh token revoke the family
+ * (the server takes the second for a replay), so refreshes are single-flight within the manager
+ * and run under the namespace's lock across tabs and processes (`#rotate`). A rotated refresh
+ * token is saved, sealed in the enrollment record together with its access token, before that
+ * access token is handed to anyone: if the save fails, the new tokens stay in memory and the save
+ * is retried before the next use, so neither a crash nor a full disk loses the family silently.
  */
 export class TokenManager {
   readonly deviceKey: CryptoKeyPair
@@ -90,9 +95,11 @@ export class TokenManager {
     }
   }
 
-  /** RFC 7009: ends the token family at the server. */
-  revoke(): Promise<void> {
-    return this.#options.endpoint.revoke(this.#secrets.refreshToken)
+  /** RFC 7009: ends the token family at the server, with the newest refresh token stored. */
+  async revoke(): Promise<void> {
+    // Another tab or process may have rotated it since; failing to read only means the one in memory.
+    await this.#takeStoredTokens().catch(() => {})
+    await this.#options.endpoint.revoke(this.#secrets.refreshToken)
   }
 
   /** Saves what is not saved yet; the manager is not used after this. */
@@ -100,23 +107,52 @@ export class TokenManager {
     await this.#ensureSaved()
   }
 
+  /**
+   * Rotates under the namespace's lock, after reading the record again: another tab or process
+   * that rotated while this one waited has saved its tokens there, and this one takes them
+   * instead of rotating the same refresh token a second time.
+   */
   async #rotate(): Promise<void> {
-    const response = await this.#options.endpoint.request(
-      { grant_type: GrantType.refreshToken, refresh_token: this.#secrets.refreshToken },
-      this.deviceKey,
-    )
-    const now = this.#options.clock.now()
-    const expiresAt = now + response.expires_in * 1000
-    this.#secrets = {
-      ...this.#secrets,
-      refreshToken: response.refresh_token ?? this.#secrets.refreshToken,
-      accessToken: response.access_token,
-      accessTokenReceivedAt: now,
-      accessTokenExpiresAt: expiresAt,
-    }
-    this.#isSaved = false
-    await this.#ensureSaved()
-    this.#options.onRefreshed(expiresAt)
+    const expiresAt = await withEnrollmentLock(this.#options.lock, async () => {
+      if ((await this.#takeStoredTokens()) && this.isAccessTokenFresh()) return undefined
+      const response = await this.#options.endpoint.request(
+        { grant_type: GrantType.refreshToken, refresh_token: this.#secrets.refreshToken },
+        this.deviceKey,
+      )
+      const now = this.#options.clock.now()
+      this.#secrets = {
+        ...this.#secrets,
+        refreshToken: response.refresh_token ?? this.#secrets.refreshToken,
+        accessToken: response.access_token,
+        accessTokenReceivedAt: now,
+        accessTokenExpiresAt: now + response.expires_in * 1000,
+      }
+      this.#isSaved = false
+      await this.#ensureSaved()
+      return this.#secrets.accessTokenExpiresAt
+    })
+    if (expiresAt !== undefined) this.#options.onRefreshed(expiresAt)
+  }
+
+  /**
+   * Reads the record again and takes its tokens when another context rotated the refresh token
+   * since this one read it; whether it did. Unsaved tokens of this manager are newer than any
+   * stored ones and stay. An enrollment that is gone or was replaced ends this session.
+   */
+  async #takeStoredTokens(): Promise<boolean> {
+    const stored = await this.#options.store.load()
+    if (stored?.deviceId !== this.#record.deviceId || stored.issuer !== this.#record.issuer)
+      throw new SdkFailure(
+        'SessionExpired',
+        'the enrollment was deleted or replaced in another tab or process',
+      )
+    this.#record = stored
+    if (!this.#isSaved) return false
+    const secrets = await openSecrets(stored, this.#options.vaultKey, stored.sealed)
+    if (!secrets) throw new SdkFailure('StorageError', 'the stored enrollment no longer opens with its key')
+    if (secrets.refreshToken === this.#secrets.refreshToken) return false
+    this.#secrets = secrets
+    return true
   }
 
   async #exchange(subjectToken: string, audience: string): Promise<ExchangedToken> {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { GrantType } from '@onramp/protocol'
 import { decodeJwt } from 'jose'
 import type { Browser, CDPSession, Page } from 'playwright-core'
 import { buildBrowserBundle } from '../../scripts/build-browser.ts'
 import type { AuthenticationMode, StartResultEvent } from '../../src/index.ts'
 import { demo, type Onramp, startOnramp } from '../support/onramp-fixture.ts'
+import { type SampleResource, startSampleResource } from '../support/sample-resource.ts'
 import {
   launchChromium,
   launchSdk,
@@ -16,10 +19,14 @@ import {
   startStaticSite,
 } from './harness.ts'
 
+/** A tenant whose access tokens live 2 seconds: renewed after 1. */
+const short = { tenant: 'short', client: 'short-web', audience: 'short-api' } as const
+
 describe('the browser build in headless Chromium', { skip: skipReason(), timeout: 60_000 }, () => {
   let onramp: Onramp
   let site: StaticSite
   let browser: Browser
+  let shortAPI: SampleResource
 
   before(async () => {
     browser = await launchChromium()
@@ -27,10 +34,34 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
     site = await startStaticSite({ bundlePath: bundle.path })
     onramp = await startOnramp({ api: { encryption: true, corsOrigin: site.origin } })
     // The page's origin is one of the client's web origins, so the server answers CORS for it.
-    await onramp.server.services.clients.update(demo.tenant, demo.client, { webOrigins: [site.origin] })
+    const { tenants, clients, resources } = onramp.server.services
+    await clients.update(demo.tenant, demo.client, { webOrigins: [site.origin] })
+    await tenants.create({ id: short.tenant, settings: { accessTokenTtl: 2 } })
+    await clients.create(short.tenant, {
+      clientId: short.client,
+      type: 'public',
+      grantTypes: [GrantType.anonymous, GrantType.refreshToken, GrantType.tokenExchange],
+      webOrigins: [site.origin],
+    })
+    await resources.create(short.tenant, {
+      audience: short.audience,
+      policy: { allowedClients: [short.client], allowAnonymous: true },
+    })
+    // With nonces: a call works only if the page can read the challenge's DPoP-Nonce (CORS).
+    shortAPI = await startSampleResource({
+      issuer: onramp.server.issuer(short.tenant),
+      audience: short.audience,
+      dpopNonce: true,
+      corsOrigin: site.origin,
+    })
   })
   after(async () => {
-    const closed = await Promise.allSettled([browser?.close(), onramp?.close(), site?.close()])
+    const closed = await Promise.allSettled([
+      browser?.close(),
+      shortAPI?.close(),
+      onramp?.close(),
+      site?.close(),
+    ])
     for (const result of closed) if (result.status === 'rejected') throw result.reason
   })
 
@@ -408,5 +439,80 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
       // The credential made before PRF turned out missing is useless: the browser was told to drop it.
       assert.deepEqual(await cdp.send('WebAuthn.getCredentials', { authenticatorId }), { credentials: [] })
     })
+  })
+
+  it('two tabs on one namespace refresh together: one rotation, and the session survives', async () => {
+    // One profile, so the tabs share IndexedDB and Web Locks, as two tabs of one origin do.
+    const context = await browser.newContext()
+    let refreshes = 0
+    await context.route(`${onramp.server.issuer(short.tenant)}/token`, async (route) => {
+      if (
+        route
+          .request()
+          .postData()
+          ?.includes(`grant_type=${encodeURIComponent(GrantType.refreshToken)}`)
+      ) {
+        refreshes++
+        // A slow server: both tabs are surely due and refreshing at once.
+        await sleep(300)
+      }
+      await route.continue()
+    })
+    const tabs = [await context.newPage(), await context.newPage()] as const
+    const launchTab = async (page: Page): Promise<StartResultEvent> => {
+      await openPage(page, site.origin)
+      await launchSdk(page, {
+        serverUrl: onramp.server.url,
+        tenantId: short.tenant,
+        clientId: short.client,
+        namespace: 'shared',
+      })
+      return send(page, { type: 'Start', appName: 'Short', appVersion: '1.0.0' })
+    }
+    await launchTab(tabs[0])
+    const enrolled = await send(tabs[0], {
+      type: 'EnrollAnonymousUser',
+      tenantId: short.tenant,
+      clientId: short.client,
+      authenticationMode: 'no',
+    })
+    assert.equal(enrolled.status, 'Success', enrolled.detail)
+    assert.equal((await launchTab(tabs[1])).sdkState, 'LoginRequired')
+    const login = await send(tabs[1], { type: 'OfflineLogin' })
+    assert.deepEqual([login.status, login.isOffline], ['Success', true], login.detail)
+
+    const exchangeInBoth = () =>
+      Promise.all(
+        tabs.map((page) =>
+          send(page, { type: 'ExchangeIamToken', audience: short.audience, forceUpdate: true }),
+        ),
+      )
+    await sleep(2100)
+    for (const result of await exchangeInBoth()) assert.equal(result.status, 'Success', result.detail)
+    assert.equal(refreshes, 1, 'the second tab took the tokens the first saved')
+    const calls = await Promise.all(
+      tabs.map((page) =>
+        send(page, {
+          type: 'CreateHttpCommonRequest',
+          url: `${shortAPI.origin}/shared`,
+          method: 'GET',
+          audience: short.audience,
+        }),
+      ),
+    )
+    assert.deepEqual(
+      calls.map((r) => [r.status, r.httpStatus]),
+      [
+        ['Success', 200],
+        ['Success', 200],
+      ],
+    )
+
+    // The family was not revoked: the next refresh works in both tabs.
+    await sleep(2100)
+    for (const result of await exchangeInBoth())
+      assert.deepEqual([result.status, result.sdkState], ['Success', 'LoggedIn'], result.detail)
+    assert.equal(refreshes, 2)
+    await context.close()
   })
 })

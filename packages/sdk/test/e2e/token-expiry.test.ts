@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GrantType } from '@onramp/protocol'
 import { FileStorage } from '../../src/adapters/node/index.ts'
-import { type Clock, MasterController } from '../../src/index.ts'
+import { type Clock, type FetchFunction, MasterController } from '../../src/index.ts'
 import { countingFetch, type Onramp, startOnramp, temporaryDirectory } from '../support/onramp-fixture.ts'
 import { type SampleResource, startSampleResource } from '../support/sample-resource.ts'
 
@@ -108,5 +108,64 @@ describe('tokens that expire after 2 seconds', { concurrency: true }, async () =
       3,
       'the expired subject token was refused once',
     )
+  })
+
+  it('two controllers on one FileStorage namespace refresh together: one rotation, and both go on', async () => {
+    const counter = countingFetch()
+    // Refreshes take a while at the server, so both controllers are surely due and waiting at once.
+    const slowRefresh: FetchFunction = async (input, init) => {
+      const isRefresh = typeof init?.body === 'string' && init.body.includes('grant_type=refresh_token')
+      if (isRefresh) await sleep(300)
+      return counter.fetch(input, init)
+    }
+    const launch = async (): Promise<MasterController> => {
+      const sdk = new MasterController({
+        serverUrl: onramp.server.url,
+        storage: new FileStorage({ directory: folder.path, namespace: 'shared' }),
+        fetch: slowRefresh,
+      })
+      await sdk.send({ type: 'Start', appName: 'Short', appVersion: '1.0.0' })
+      return sdk
+    }
+    const first = await launch()
+    const enrolled = await first.send({
+      type: 'EnrollAnonymousUser',
+      tenantId: short.tenant,
+      clientId: short.client,
+      authenticationMode: 'no',
+    })
+    assert.equal(enrolled.status, 'Success', enrolled.detail)
+    const second = await launch()
+    const login = await second.send({ type: 'OfflineLogin' })
+    assert.deepEqual([login.status, login.isOffline], ['Success', true])
+    const refreshes = () => counter.count({ grantType: GrantType.refreshToken })
+    const both = () =>
+      Promise.all(
+        [first, second].map((sdk) =>
+          sdk.send({ type: 'ExchangeIamToken', audience: short.audience, forceUpdate: true }),
+        ),
+      )
+
+    await sleep(2100)
+    const together = await both()
+    for (const result of together) assert.equal(result.status, 'Success', result.detail)
+    assert.equal(refreshes(), 1, 'the second took the tokens the first saved')
+    const call = (sdk: MasterController) =>
+      sdk.send({
+        type: 'CreateHttpCommonRequest',
+        url: `${api.origin}/shared`,
+        method: 'GET',
+        audience: short.audience,
+      })
+    assert.deepEqual(
+      (await Promise.all([call(first), call(second)])).map((r) => r.httpStatus),
+      [200, 200],
+    )
+
+    // The family was not revoked: the next refresh, of either of them, works.
+    await sleep(2100)
+    const later = await both()
+    for (const result of later) assert.deepEqual([result.status, result.sdkState], ['Success', 'LoggedIn'])
+    assert.equal(refreshes(), 2)
   })
 })

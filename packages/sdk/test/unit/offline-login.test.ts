@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { GrantType } from '@onramp/protocol'
-import { SimulatedBiometricProvider } from '../../src/adapters/node/index.ts'
+import { FileLock, FileStorage, SimulatedBiometricProvider } from '../../src/adapters/node/index.ts'
 import {
   type AuthenticationMode,
   type Clock,
@@ -12,6 +12,7 @@ import {
   type Storage,
 } from '../../src/index.ts'
 import { FakeIdentityServer } from '../support/fake-identity-server.ts'
+import { temporaryDirectory } from '../support/onramp-fixture.ts'
 
 /** Storage whose next `set` calls can be made to fail. */
 class FlakyStorage implements Storage {
@@ -258,5 +259,94 @@ describe('offline login and refresh', () => {
       ['Success', 'Success', 'Success'],
     )
     assert.equal(server.count('/token', GrantType.refreshToken), 1)
+  })
+})
+
+describe('several controllers on one namespace (tabs, processes)', () => {
+  it('rotate the refresh token once when they refresh together, and the family lives on', async () => {
+    const { server, clock, launch } = setup()
+    const first = await launch()
+    await enroll(first, 'no')
+    const second = await launch()
+    assert.equal((await second.send({ type: 'OfflineLogin' })).status, 'Success')
+    const exchangeBoth = () =>
+      Promise.all([first, second].map((sdk) => sdk.send({ type: 'ExchangeIamToken', audience: 'api' })))
+
+    clock.offset = 600_000
+    let results = await exchangeBoth()
+    assert.deepEqual(
+      results.map((r) => [r.status, r.sdkState]),
+      [
+        ['Success', 'LoggedIn'],
+        ['Success', 'LoggedIn'],
+      ],
+    )
+    assert.equal(server.count('/token', GrantType.refreshToken), 1, 'the second took the first one’s tokens')
+    clock.offset = 1_200_000
+    results = await exchangeBoth()
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['Success', 'Success'],
+    )
+    assert.equal(server.count('/token', GrantType.refreshToken), 2)
+  })
+
+  it('count a wrong password without undoing a rotation saved meanwhile', async () => {
+    const { server, clock, launch } = setup()
+    const first = await launch()
+    await enroll(first, 'password', 'right')
+    const second = await launch()
+    clock.offset = 600_000
+    // The second reads the record, then derives the password's key while the first rotates.
+    const [wrong, exchanged] = await Promise.all([
+      second.send({ type: 'OfflineLogin', password: 'wrong' }),
+      first.send({ type: 'ExchangeIamToken', audience: 'api' }),
+    ])
+    assert.deepEqual([wrong.status, wrong.remainingAttempts], ['WrongPassword', 4])
+    assert.equal(exchanged.status, 'Success', exchanged.detail)
+
+    clock.offset = 1_200_000
+    const login = await (await launch()).send({ type: 'OfflineLogin', password: 'right' })
+    assert.deepEqual(
+      [login.status, login.isOffline],
+      ['Success', false],
+      'the stored refresh token is the rotated one',
+    )
+    assert.equal(server.count('/token', GrantType.refreshToken), 2)
+  })
+
+  it('end a session whose enrollment another one deleted, and leave its new enrollment alone', async () => {
+    const { clock, storage, launch } = setup()
+    const first = await launch()
+    await enroll(first, 'no')
+    const second = await launch()
+    await second.send({ type: 'OfflineLogin' })
+    await second.send({ type: 'ClearIamTokenCache', behavior: 'DeleteEnrollment' })
+    assert.equal(await enroll(second, 'no'), 'Success')
+    const [user] = (await second.send({ type: 'GetSdkState' })).users
+
+    clock.offset = 600_000
+    const result = await first.send({ type: 'ExchangeIamToken', audience: 'api' })
+    assert.deepEqual([result.status, result.sdkState], ['SessionExpired', 'ActivationRequired'])
+    assert.equal(((await storage.get('enrollment')) as { deviceId?: string })?.deviceId, user?.deviceId)
+    assert.equal((await second.send({ type: 'ExchangeIamToken', audience: 'api' })).status, 'Success')
+  })
+
+  it('answer StorageError when another process holds the lock past the timeout', async () => {
+    const folder = await temporaryDirectory()
+    try {
+      const { clock, launch } = setup(new FileStorage({ directory: folder.path, lockTimeout: 100 }))
+      const sdk = await launch()
+      await enroll(sdk, 'no')
+      clock.offset = 600_000
+      await new FileLock({ directory: folder.path }).withLock('enrollment', async () => {
+        const result = await sdk.send({ type: 'ExchangeIamToken', audience: 'api' })
+        assert.deepEqual([result.status, result.sdkState], ['StorageError', 'LoggedIn'])
+        assert.match(result.detail!, /could not be locked: .*onramp\.enrollment\.lock is held by process \d+/)
+      })
+      assert.equal((await sdk.send({ type: 'ExchangeIamToken', audience: 'api' })).status, 'Success')
+    } finally {
+      await folder.remove()
+    }
   })
 })

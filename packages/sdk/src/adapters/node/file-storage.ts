@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { JsonValue, Storage } from '../storage.ts'
+import { FileLock } from './file-lock.ts'
 
 export interface FileStorageOptions {
   /** Folder of the SDK's files; created (mode 0700) when missing. */
   directory: string
   /** One SDK instance's name: its records are in `{directory}/{namespace}.json`. */
   namespace?: string
+  /** Milliseconds to wait for the namespace's lock (another process refreshing); 60,000 by default. */
+  lockTimeout?: number
 }
 
 const namespacePattern = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/
@@ -16,10 +19,12 @@ const namespacePattern = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/
  * Node storage: one JSON file per namespace, readable by the owner only (0600). Every write
  * replaces the whole file by writing a temporary file, flushing it to disk and renaming it over
  * the old one, so a crash leaves the old content or the new, never a torn file. Writes of one
- * instance are serialised; two processes must not share a namespace.
+ * instance are serialised. Processes that share a namespace share its `FileLock`
+ * (`{directory}/{namespace}.{name}.lock`), under which the SDK changes its record.
  */
 export class FileStorage implements Storage {
   readonly path: string
+  readonly lock: FileLock
   readonly #directory: string
   #writes: Promise<unknown> = Promise.resolve()
 
@@ -29,6 +34,11 @@ export class FileStorage implements Storage {
       throw new RangeError('namespace must be 1–128 letters, digits, dots, dashes or underscores')
     this.#directory = options.directory
     this.path = join(options.directory, `${namespace}.json`)
+    this.lock = new FileLock({
+      directory: options.directory,
+      namespace,
+      ...(options.lockTimeout !== undefined && { timeout: options.lockTimeout }),
+    })
   }
 
   async get(key: string): Promise<JsonValue | undefined> {

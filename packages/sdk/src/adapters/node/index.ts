@@ -1,3 +1,5 @@
+export type { FileLockOptions } from './file-lock.ts'
+export { FileLock } from './file-lock.ts'
 export type { FileStorageOptions } from './file-storage.ts'
 export { FileStorage } from './file-storage.ts'
 export type { BiometricDecision, SimulatedBiometricProviderOptions } from './simulated-biometric-provider.ts'
