@@ -2,6 +2,11 @@ export type { AppConfigQuery, AppConfigResponse, AppVersionStatus } from './app-
 export { AppVersionStatuses } from './app-config.ts'
 export type { AuthenticationMode } from './authentication-mode.ts'
 export { AuthenticationModes, amrForMode, isAuthenticationMode } from './authentication-mode.ts'
+export type {
+  PushedAuthorizationRequest,
+  PushedAuthorizationResponse,
+} from './authorization-request.ts'
+export { RequestURIPrefix } from './authorization-request.ts'
 export type { DPoPProofClaims, DPoPProofHeader } from './dpop.ts'
 export { DPoPNonceHeader } from './dpop.ts'
 export { GrantType } from './grant-types.ts'
@@ -15,5 +20,5 @@ export type {
   TokenExchangeRequest,
 } from './token-request.ts'
 export type { AccessTokenClaims, TokenResponse } from './token-response.ts'
-export { AnonymousACR } from './token-response.ts'
+export { AnonymousACR, PasswordACR } from './token-response.ts'
 export { TokenType } from './token-types.ts'

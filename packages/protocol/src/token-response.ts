@@ -31,3 +31,9 @@ export interface AccessTokenClaims {
 
 /** `acr` of an anonymous subject's tokens. */
 export const AnonymousACR = '0'
+
+/**
+ * `acr` of a person's tokens after a sign-in with one factor at the hosted login: a local
+ * account's password (`amr` `pwd`). See docs/progressive-authentication.md for the levels.
+ */
+export const PasswordACR = '1'

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { type Config, decodeMasterKey } from './config/config.ts'
 import { seedDemoTenant } from './domain/demo-seed.ts'
-import { sweepExpired } from './domain/maintenance.ts'
+import { sweepExpired, sweepInactiveProfiles } from './domain/maintenance.ts'
 import { createServices, type Services } from './domain/services.ts'
 import type { EphemeralStore } from './ephemeral/ephemeral-store.ts'
 import { MemoryEphemeralStore } from './ephemeral/memory-ephemeral-store.ts'
@@ -14,7 +14,7 @@ import { buildApp } from './http/app.ts'
 import { migrateToLatest, openDatabase, sqlitePathIn } from './store/connect.ts'
 import { createKyselyStore } from './store/kysely/kysely-store.ts'
 
-/** How often expired refresh tokens and unpublished keys are deleted. */
+/** How often expired refresh tokens, unpublished keys and inactive anonymous profiles are deleted. */
 const sweepMilliseconds = 10 * 60 * 1000
 
 export interface Runtime {
@@ -86,11 +86,13 @@ export async function startServer(config: Config): Promise<Runtime> {
     await closeServices(services)
     throw error
   }
+  // One sweep at a time: a long one is not joined by the next. Closing stops it between batches.
+  let sweeping: Promise<void> | undefined
+  const stopSweeping = new AbortController()
   const sweeper = setInterval(() => {
-    sweepExpired(services.store, services.clock).then(
-      (result) => app.log.debug(result, 'swept expired tokens and keys'),
-      (error: unknown) => app.log.warn({ err: error }, 'sweep failed'),
-    )
+    sweeping ??= sweep(services, app.log, stopSweeping.signal).finally(() => {
+      sweeping = undefined
+    })
   }, sweepMilliseconds)
   sweeper.unref()
   return {
@@ -102,10 +104,24 @@ export async function startServer(config: Config): Promise<Runtime> {
     seeded,
     close: async () => {
       clearInterval(sweeper)
+      stopSweeping.abort()
+      await sweeping
       await app.close()
       await adminApp?.close()
       await closeServices(services)
     },
+  }
+}
+
+async function sweep(services: Services, log: FastifyBaseLogger, signal: AbortSignal): Promise<void> {
+  try {
+    log.debug(await sweepExpired(services.store, services.clock), 'swept expired tokens and keys')
+    const swept = await sweepInactiveProfiles(services.store, services.clock, { signal })
+    for (const { tenantId, deleted } of swept) {
+      if (deleted.profiles > 0) log.info({ tenant: tenantId, deleted }, 'deleted inactive anonymous profiles')
+    }
+  } catch (error) {
+    log.warn({ err: error }, 'sweep failed')
   }
 }
 

@@ -4,8 +4,10 @@ import { type Config, ConfigError, loadConfig } from '../config/config.ts'
 import type { Services } from '../domain/services.ts'
 import { AppError } from '../errors/app-error.ts'
 import { type Command, CommandContext, type CommandGroup, type OptionSpec, UsageError } from './command.ts'
+import { appleCommands } from './commands/apple.ts'
 import { clientCommands } from './commands/clients.ts'
 import { deviceCommands } from './commands/devices.ts'
+import { gcCommand } from './commands/gc.ts'
 import { keyCommands } from './commands/keys.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { resourceCommands } from './commands/resources.ts'
@@ -19,6 +21,8 @@ const entries: Readonly<Record<string, Command | CommandGroup>> = {
   resources: resourceCommands,
   devices: deviceCommands,
   keys: keyCommands,
+  apple: appleCommands,
+  gc: gcCommand,
 }
 
 /** Options every command takes. */

@@ -15,6 +15,8 @@ export interface ClientInput {
   redirectUris?: string[]
   webOrigins?: string[]
   appPolicy?: AppVersionPolicy
+  /** Defaults to true; see `Client.pkceRequired`. */
+  pkceRequired?: boolean
 }
 
 export type ClientUpdate = Partial<Omit<ClientInput, 'clientId' | 'type'>>
@@ -72,6 +74,7 @@ export class ClientManager {
       redirectUris: validateRedirectUris(input.redirectUris ?? []),
       webOrigins: validateWebOrigins(input.webOrigins ?? []),
       appPolicy: input.appPolicy,
+      pkceRequired: input.pkceRequired ?? true,
       createdAt: this.#clock.now(),
     }
     await this.#store.transaction(async (stores) => {
@@ -96,6 +99,7 @@ export class ClientManager {
       ...(update.redirectUris !== undefined && { redirectUris: validateRedirectUris(update.redirectUris) }),
       ...(update.webOrigins !== undefined && { webOrigins: validateWebOrigins(update.webOrigins) }),
       ...('appPolicy' in update && { appPolicy: update.appPolicy }),
+      ...(update.pkceRequired !== undefined && { pkceRequired: update.pkceRequired }),
     }
     await this.#store.clients.update(tenantId, clientId, patch)
     this.#forget(tenantId, clientId)

@@ -76,6 +76,7 @@ export class DeviceManager {
         kind: 'anonymous',
         createdAt: now,
         lastActiveAt: now,
+        attachedAt: undefined,
       })
       await stores.devices.create(device)
       await stores.grants.create(grant)

@@ -1,13 +1,22 @@
 import { createHmac } from 'node:crypto'
+import { type AppleServices, createAppleServices } from '../apple/apple-services.ts'
+import { PushedAuthorizationRequests } from '../authorization/pushed-authorization-requests.ts'
 import { SecretBox } from '../crypto/secret-box.ts'
 import { DPoPNonces } from '../dpop/dpop-nonces.ts'
 import { DPoPVerifier } from '../dpop/dpop-verifier.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+import { InteractionManager } from '../login/interaction-manager.ts'
+import { PasswordMethod } from '../login/password-method.ts'
 import type { Store } from '../store/stores.ts'
+import { AuthorizationCodeManager } from './authorization-code-manager.ts'
 import { ClientManager } from './client-manager.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { DeviceManager } from './device-manager.ts'
 import { KeyManager } from './key-manager.ts'
+import { LocalAccountManager } from './local-account-manager.ts'
+import { LoginThrottle } from './login-throttle.ts'
+import { ProfileManager } from './profile-manager.ts'
+import { ProfileMerger } from './profile-merge.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { RefreshTokenManager } from './refresh-token-manager.ts'
 import { ResourceManager } from './resource-manager.ts'
@@ -37,9 +46,18 @@ export interface Services {
   tokens: TokenManager
   refreshTokens: RefreshTokenManager
   devices: DeviceManager
+  profiles: ProfileManager
   dpop: DPoPVerifier
   rateLimiter: RateLimiter
   enrollmentLimits: ServiceOptions['enrollmentLimits']
+  localAccounts: LocalAccountManager
+  authorizationCodes: AuthorizationCodeManager
+  pushedRequests: PushedAuthorizationRequests
+  /** The hosted login's interactions and their state machine. */
+  login: InteractionManager
+  profileMerger: ProfileMerger
+  /** Apple account-driven enrollment. */
+  apple: AppleServices
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -53,6 +71,21 @@ export function createServices(options: ServiceOptions): Services {
     clock,
   })
   const refreshTokens = new RefreshTokenManager({ store, clock })
+  const tokens = new TokenManager({ keys, clock, publicUrl: options.publicUrl })
+  const profiles = new ProfileManager({ store, clock })
+  const rateLimiter = new RateLimiter(options.ephemeral)
+  const localAccounts = new LocalAccountManager({
+    store,
+    clock,
+    throttle: new LoginThrottle(options.ephemeral),
+    rateLimiter,
+  })
+  const authorizationCodes = new AuthorizationCodeManager({
+    store,
+    clock,
+    refreshTokens,
+    attributeLimits: profiles.limits,
+  })
   return {
     store,
     ephemeral: options.ephemeral,
@@ -62,16 +95,36 @@ export function createServices(options: ServiceOptions): Services {
     tenants: new TenantManager({ store, keys, clock }),
     clients: new ClientManager({ store, clock }),
     resources: new ResourceManager({ store, clock }),
-    tokens: new TokenManager({ keys, clock, publicUrl: options.publicUrl }),
+    tokens,
     refreshTokens,
     devices: new DeviceManager({ store, clock, refreshTokens }),
+    profiles,
     dpop: new DPoPVerifier({
       replayCache: options.ephemeral,
       nonces: new DPoPNonces(derive('dpop-nonces')),
       clock,
       maxAge: options.dpopProofMaxAge,
     }),
-    rateLimiter: new RateLimiter(options.ephemeral),
+    rateLimiter,
     enrollmentLimits: options.enrollmentLimits,
+    localAccounts,
+    authorizationCodes,
+    pushedRequests: new PushedAuthorizationRequests(options.ephemeral),
+    login: new InteractionManager({
+      store: options.ephemeral,
+      clock,
+      methods: [new PasswordMethod({ accounts: localAccounts, clock })],
+      codes: authorizationCodes,
+      issuer: (tenantId) => tokens.issuer(tenantId),
+    }),
+    profileMerger: new ProfileMerger({ store, clock, limits: profiles.limits }),
+    apple: createAppleServices({
+      store,
+      ephemeral: options.ephemeral,
+      clock,
+      tokens,
+      secretBox: new SecretBox(derive('apple-device-ca')),
+      codes: authorizationCodes,
+    }),
   }
 }

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.ts'
 import type { Resource } from '../store/resource-store.ts'
 import type { Store } from '../store/stores.ts'
-import type { Tenant, TenantSettings } from '../store/tenant-store.ts'
+import { MergePolicies, type Tenant, type TenantSettings } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
 import type { KeyManager } from './key-manager.ts'
 import { TTLCache } from './ttl-cache.ts'
@@ -12,6 +12,7 @@ export const defaultTenantSettings: TenantSettings = {
   refreshTokenAbsoluteTtl: 365 * 24 * 3600,
   dpopNonce: false,
   anonymousInactivityDays: 30,
+  mergePolicy: 'none',
 }
 
 const tenantIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -128,11 +129,14 @@ function validateSettings(settings: TenantSettings): TenantSettings {
   }
   if (typeof settings.dpopNonce !== 'boolean')
     throw new AppError('invalid_input', 'settings.dpopNonce must be a boolean')
+  if (!MergePolicies.includes(settings.mergePolicy))
+    throw new AppError('invalid_input', `settings.mergePolicy must be one of ${MergePolicies.join(', ')}`)
   return {
     accessTokenTtl: settings.accessTokenTtl,
     refreshTokenIdleTtl: settings.refreshTokenIdleTtl,
     refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl,
     dpopNonce: settings.dpopNonce,
     anonymousInactivityDays: settings.anonymousInactivityDays,
+    mergePolicy: settings.mergePolicy,
   }
 }

@@ -1,8 +1,12 @@
 import type { EphemeralStore } from './ephemeral-store.ts'
 
+interface Entry {
+  value: string
+  expiresAt: number
+}
+
 export class MemoryEphemeralStore implements EphemeralStore {
-  readonly #expiries = new Map<string, number>()
-  readonly #counters = new Map<string, { count: number; expiresAt: number }>()
+  readonly #entries = new Map<string, Entry>()
   readonly #sweeper: NodeJS.Timeout
 
   constructor() {
@@ -11,22 +15,37 @@ export class MemoryEphemeralStore implements EphemeralStore {
   }
 
   async addIfAbsent(key: string, ttlSeconds: number): Promise<boolean> {
-    const now = Date.now()
-    const expiresAt = this.#expiries.get(key)
-    if (expiresAt !== undefined && expiresAt > now) return false
-    this.#expiries.set(key, now + ttlSeconds * 1000)
+    if (this.#live(key)) return false
+    this.#entries.set(key, { value: '1', expiresAt: Date.now() + ttlSeconds * 1000 })
     return true
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
-    const now = Date.now()
-    const counter = this.#counters.get(key)
-    if (!counter || counter.expiresAt <= now) {
-      this.#counters.set(key, { count: 1, expiresAt: now + windowSeconds * 1000 })
+    const entry = this.#live(key)
+    if (!entry) {
+      this.#entries.set(key, { value: '1', expiresAt: Date.now() + windowSeconds * 1000 })
       return 1
     }
-    counter.count++
-    return counter.count
+    entry.value = String(Number(entry.value) + 1)
+    return Number(entry.value)
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.#entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 })
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#live(key)?.value
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const entry = this.#live(key)
+    this.#entries.delete(key)
+    return entry?.value
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key)
   }
 
   async ping(): Promise<void> {}
@@ -35,9 +54,13 @@ export class MemoryEphemeralStore implements EphemeralStore {
     clearInterval(this.#sweeper)
   }
 
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key)
+    return entry && entry.expiresAt > Date.now() ? entry : undefined
+  }
+
   #sweep(): void {
     const now = Date.now()
-    for (const [key, expiresAt] of this.#expiries) if (expiresAt <= now) this.#expiries.delete(key)
-    for (const [key, counter] of this.#counters) if (counter.expiresAt <= now) this.#counters.delete(key)
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key)
   }
 }

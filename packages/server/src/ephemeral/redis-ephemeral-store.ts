@@ -34,6 +34,28 @@ export class RedisEphemeralStore implements EphemeralStore {
     })
   }
 
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.#call(() => this.#redis.set(key, value, 'EX', ttlSeconds))
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#call(async () => (await this.#redis.get(key)) ?? undefined)
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    return this.#call(async () => {
+      // GET and DEL in one MULTI: no other client's command runs between them.
+      const results = await this.#redis.multi().get(key).del(key).exec()
+      const [error, value] = results?.[0] ?? [new Error('no reply from Redis')]
+      if (error) throw error
+      return typeof value === 'string' ? value : undefined
+    })
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call(() => this.#redis.del(key))
+  }
+
   async ping(): Promise<void> {
     await this.#call(() => this.#redis.ping())
   }

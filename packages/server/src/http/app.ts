@@ -1,14 +1,19 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import { appleRoutes } from '../apple/http/apple-routes.ts'
 import type { Services } from '../domain/services.ts'
 import { registerCORS } from './cors.ts'
 import { handleClientError, registerErrorHandler } from './error-handler.ts'
 import { registerFormBodyParser } from './form-body.ts'
+import { loginRoutes } from './login/login-routes.ts'
 import { registerMetrics } from './metrics.ts'
 import { appConfigRoute } from './routes/app-config.ts'
 import { discoveryRoutes, rootDiscoveryRoute } from './routes/discovery.ts'
 import { healthRoutes } from './routes/health.ts'
 import { introspectionRoute } from './routes/introspection.ts'
 import { jwksRoute } from './routes/jwks.ts'
+import { parRoute } from './routes/par.ts'
+import { profileRoutes } from './routes/profile.ts'
+import { profileMergeRoute } from './routes/profile-merge.ts'
 import { revocationRoute } from './routes/revocation.ts'
 import { tokenRoute } from './routes/token.ts'
 import { userinfoRoute } from './routes/userinfo.ts'
@@ -29,6 +34,9 @@ const redact = [
   '*.token',
   '*.refresh_token',
   '*.client_secret',
+  '*.password',
+  '*.anonymous_token',
+  '*.code_verifier',
 ]
 
 export function createHTTPServer(options: {
@@ -75,8 +83,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
       introspectionRoute(tenantApp, services)
       userinfoRoute(tenantApp, services)
       appConfigRoute(tenantApp, services)
+      profileRoutes(tenantApp, services)
+      parRoute(tenantApp, services)
+      loginRoutes(tenantApp, services)
+      profileMergeRoute(tenantApp, services)
     },
     { prefix: '/t/:tenant' },
   )
+  appleRoutes(app, services)
   return app
 }

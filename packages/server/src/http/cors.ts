@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../domain/services.ts'
 
-const allowedHeaders = 'authorization, content-type, dpop'
-/** What the SDK must read from responses: nonces to retry with and RFC 6750/9449 challenges. */
-const exposedHeaders = 'dpop-nonce, www-authenticate, retry-after'
+const allowedHeaders = 'authorization, content-type, dpop, if-match, if-none-match'
+/**
+ * What the SDK must read from responses: nonces to retry with, RFC 6750/9449 challenges and the
+ * attribute versions it sends back in `If-Match`.
+ */
+const exposedHeaders = 'dpop-nonce, www-authenticate, retry-after, etag'
 
 /**
  * CORS for a tenant's endpoints, so browser apps can enroll and refresh directly. A page may call
@@ -21,7 +24,7 @@ export function registerCORS(app: FastifyInstance, services: Services): void {
     reply.header('access-control-allow-origin', origin)
     if (request.method === 'OPTIONS') {
       reply
-        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
         .header('access-control-allow-headers', allowedHeaders)
         .header('access-control-max-age', '600')
     } else {

@@ -21,11 +21,26 @@ export interface Client {
   /** Origins (`scheme://host[:port]`) whose pages may call the tenant's endpoints (CORS). */
   webOrigins: string[]
   appPolicy: AppVersionPolicy | undefined
+  /**
+   * Whether authorization requests need PKCE (RFC 7636). Always, unless an administrator exempted
+   * the client: Apple's OAuth 2 enrollment client cannot send a code challenge.
+   */
+  pkceRequired: boolean
   createdAt: number
 }
 
 export type ClientPatch = Partial<
-  Pick<Client, 'name' | 'secretHash' | 'grantTypes' | 'scopes' | 'redirectUris' | 'webOrigins' | 'appPolicy'>
+  Pick<
+    Client,
+    | 'name'
+    | 'secretHash'
+    | 'grantTypes'
+    | 'scopes'
+    | 'redirectUris'
+    | 'webOrigins'
+    | 'appPolicy'
+    | 'pkceRequired'
+  >
 >
 
 export interface ClientStore {

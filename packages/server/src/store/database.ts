@@ -1,6 +1,14 @@
+import type { AppleCommandsTable } from '../apple/tables/apple-commands.ts'
+import type { AppleConfigsTable } from '../apple/tables/apple-configs.ts'
+import type { AppleEnrollmentsTable } from '../apple/tables/apple-enrollments.ts'
+import type { AppleManagedDomainsTable } from '../apple/tables/apple-managed-domains.ts'
+import type { AuthorizationCodesTable } from './tables/authorization-codes.ts'
 import type { ClientsTable } from './tables/clients.ts'
 import type { DevicesTable } from './tables/devices.ts'
 import type { GrantsTable } from './tables/grants.ts'
+import type { IdentitiesTable } from './tables/identities.ts'
+import type { LocalAccountsTable } from './tables/local-accounts.ts'
+import type { ProfileAttributesTable } from './tables/profile-attributes.ts'
 import type { ProfilesTable } from './tables/profiles.ts'
 import type { RefreshTokensTable } from './tables/refresh-tokens.ts'
 import type { ResourcesTable } from './tables/resources.ts'
@@ -16,4 +24,12 @@ export interface Database {
   devices: DevicesTable
   grants: GrantsTable
   refresh_tokens: RefreshTokensTable
+  profile_attributes: ProfileAttributesTable
+  identities: IdentitiesTable
+  local_accounts: LocalAccountsTable
+  authorization_codes: AuthorizationCodesTable
+  apple_configs: AppleConfigsTable
+  apple_managed_domains: AppleManagedDomainsTable
+  apple_enrollments: AppleEnrollmentsTable
+  apple_commands: AppleCommandsTable
 }

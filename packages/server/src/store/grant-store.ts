@@ -21,6 +21,7 @@ export type GrantRevocationReason =
   | 'revoked'
   | 'device_revoked'
   | 'profile_attached'
+  | 'authorization_code_reuse'
   | 'admin'
 
 export interface GrantStore {
@@ -31,6 +32,13 @@ export interface GrantStore {
   revokeForDevice(
     tenantId: string,
     deviceId: string,
+    reason: GrantRevocationReason,
+    at: number,
+  ): Promise<number>
+  /** Revokes every active grant of the profile; returns how many. */
+  revokeForProfile(
+    tenantId: string,
+    profileId: string,
     reason: GrantRevocationReason,
     at: number,
   ): Promise<number>

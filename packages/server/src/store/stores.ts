@@ -1,6 +1,14 @@
+import type { AppleCommandStore } from '../apple/apple-command-store.ts'
+import type { AppleConfigStore } from '../apple/apple-config-store.ts'
+import type { AppleEnrollmentStore } from '../apple/apple-enrollment-store.ts'
+import type { AuthorizationCodeStore } from './authorization-code-store.ts'
 import type { ClientStore } from './client-store.ts'
 import type { DeviceStore } from './device-store.ts'
 import type { GrantStore } from './grant-store.ts'
+import type { IdentityStore } from './identity-store.ts'
+import type { LocalAccountStore } from './local-account-store.ts'
+import type { ProfileAttributeStore } from './profile-attribute-store.ts'
+import type { ProfileRetentionStore } from './profile-retention-store.ts'
 import type { ProfileStore } from './profile-store.ts'
 import type { RefreshTokenStore } from './refresh-token-store.ts'
 import type { ResourceStore } from './resource-store.ts'
@@ -16,6 +24,14 @@ export interface Stores {
   devices: DeviceStore
   grants: GrantStore
   refreshTokens: RefreshTokenStore
+  profileAttributes: ProfileAttributeStore
+  profileRetention: ProfileRetentionStore
+  identities: IdentityStore
+  localAccounts: LocalAccountStore
+  authorizationCodes: AuthorizationCodeStore
+  appleConfigs: AppleConfigStore
+  appleEnrollments: AppleEnrollmentStore
+  appleCommands: AppleCommandStore
 }
 
 /** The stores plus a unit of work: everything one request writes goes through one transaction. */

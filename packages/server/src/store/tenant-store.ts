@@ -1,3 +1,12 @@
+/**
+ * What happens to an anonymous profile's attributes when the identity that signs in from it
+ * already belongs to another profile: nothing (`none`), copy those the user's profile lacks
+ * (`prefer-existing`), or copy all, replacing the user's values (`prefer-anonymous`).
+ */
+export const MergePolicies = ['none', 'prefer-existing', 'prefer-anonymous'] as const
+
+export type MergePolicy = (typeof MergePolicies)[number]
+
 export interface TenantSettings {
   /** Access token lifetime, seconds. */
   accessTokenTtl: number
@@ -9,6 +18,7 @@ export interface TenantSettings {
   dpopNonce: boolean
   /** Anonymous profiles unused this many days are deleted. */
   anonymousInactivityDays: number
+  mergePolicy: MergePolicy
 }
 
 export interface Tenant {

@@ -47,6 +47,7 @@ describe('admin API: clients', () => {
         redirect_uris: [],
         web_origins: ['https://app.example'],
         app_policy: { min_version: '2.0.0', platforms: { ios: { latest_version: '2.3' } } },
+        pkce_required: true,
         created_at: 0,
       },
     )

@@ -21,6 +21,7 @@ describe('admin API: tenants', () => {
       refresh_token_absolute_ttl: 365 * 24 * 3600,
       dpop_nonce: false,
       anonymous_inactivity_days: 30,
+      merge_policy: 'none',
     })
     assert.equal(created.body.id, id)
     assert.equal(created.body.name, 'Shop')
@@ -63,6 +64,25 @@ describe('admin API: tenants', () => {
     const jwks = await fetch(`${server.url}/t/${id}/jwks`)
     assert.equal(jwks.status, 200)
     assert.equal(((await jwks.json()) as { keys: unknown[] }).keys.length, 1)
+  })
+
+  it('sets the merge policy, and refuses policies that do not exist', async () => {
+    const id = uniqueId('t')
+    const created = await server.admin('POST', '/tenants', {
+      body: { id, settings: { merge_policy: 'prefer-existing' } },
+    })
+    assert.equal(created.status, 201)
+    assert.equal(created.body.settings.merge_policy, 'prefer-existing')
+    const updated = await server.admin('PATCH', `/tenants/${id}`, {
+      body: { settings: { merge_policy: 'prefer-anonymous' } },
+    })
+    assert.equal(updated.body.settings.merge_policy, 'prefer-anonymous')
+    assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body, updated.body)
+    const refused = await server.admin('PATCH', `/tenants/${id}`, {
+      body: { settings: { merge_policy: 'always' } },
+    })
+    assert.equal(refused.status, 400)
+    assert.equal(refused.body.error, 'invalid_input')
   })
 
   it('refuses a duplicate tenant with 409', async () => {

@@ -66,6 +66,53 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     }
   })
 
+  it('sets and updates a tenant’s merge policy and other settings', async () => {
+    const created = await onrampJSON(
+      ['tenants', 'create', 'merging', '--merge-policy', 'prefer-existing'],
+      env,
+    )
+    assert.equal(created.settings.merge_policy, 'prefer-existing')
+    const shown = await onramp(['tenants', 'show', 'merging'], env)
+    assert.match(shown.stdout, /^merge policy: +prefer-existing$/m)
+
+    const updated = await onrampJSON(
+      [
+        'tenants',
+        'update',
+        'merging',
+        '--merge-policy',
+        'prefer-anonymous',
+        '--access-token-ttl',
+        '90',
+        '--dpop-nonce',
+      ],
+      env,
+    )
+    assert.equal(updated.settings.merge_policy, 'prefer-anonymous')
+    assert.equal(updated.settings.access_token_ttl, 90)
+    assert.equal(updated.settings.dpop_nonce, true)
+    const renamed = await onramp(
+      ['tenants', 'update', 'merging', '--name', 'Merging', '--no-dpop-nonce'],
+      env,
+    )
+    assert.equal(renamed.code, 0, renamed.stderr)
+    assert.match(renamed.stdout, /^Updated tenant "merging"\./)
+    const after = await onrampJSON(['tenants', 'show', 'merging'], env)
+    assert.equal(after.name, 'Merging')
+    assert.equal(after.settings.dpop_nonce, false)
+    assert.equal(after.settings.access_token_ttl, 90)
+
+    for (const args of [
+      ['tenants', 'create', 'bad-policy', '--merge-policy', 'always'],
+      ['tenants', 'update', 'merging', '--dpop-nonce', '--no-dpop-nonce'],
+    ]) {
+      const result = await onramp(args, env)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+    }
+    const missing = await onramp(['tenants', 'update', 'nobody', '--name', 'x'], env)
+    assert.equal(missing.code, 1)
+  })
+
   it('creates clients, shows a secret once and rotates it', async () => {
     await onrampJSON(['tenants', 'create', 'apps'], env)
     const backend = await onrampJSON(

@@ -42,6 +42,7 @@ describe('discovery and JWKS', () => {
         GrantType.refreshToken,
         GrantType.tokenExchange,
         GrantType.clientCredentials,
+        GrantType.authorizationCode,
       ].sort(),
     )
     const algs = as.dpop_signing_alg_values_supported ?? []

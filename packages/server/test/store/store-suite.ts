@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import type { AuthorizationCodeRecord } from '../../src/store/authorization-code-store.ts'
 import type { Client } from '../../src/store/client-store.ts'
 import type { Device } from '../../src/store/device-store.ts'
 import type { Grant } from '../../src/store/grant-store.ts'
+import type { Identity } from '../../src/store/identity-store.ts'
+import type { LocalAccount } from '../../src/store/local-account-store.ts'
 import { migrationProvider } from '../../src/store/migrations/index.ts'
 import type { Profile } from '../../src/store/profile-store.ts'
 import type { RefreshTokenRecord } from '../../src/store/refresh-token-store.ts'
@@ -31,6 +34,7 @@ const settings: TenantSettings = {
   refreshTokenAbsoluteTtl: 2_592_000,
   dpopNonce: true,
   anonymousInactivityDays: 90,
+  mergePolicy: 'prefer-existing',
 }
 
 /**
@@ -72,6 +76,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         scopes: ['openid', 'profile', 'offline_access'],
         redirectUris: ['https://app.example/callback', 'com.example.app:/cb'],
         webOrigins: ['https://app.example.com', 'http://localhost:3000'],
+        pkceRequired: true,
         appPolicy: {
           minVersion: '1.2.0',
           latestVersion: '2.0.1',
@@ -105,6 +110,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         kind: 'anonymous',
         createdAt: NOW,
         lastActiveAt: NOW,
+        attachedAt: undefined,
         ...overrides,
       }
     }
@@ -282,6 +288,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
           secretHash: undefined,
           appPolicy: undefined,
           redirectUris: [],
+          pkceRequired: false,
           createdAt: LATER,
         })
         await store().clients.create(client)
@@ -867,6 +874,485 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().signingKeys.deleteUnpublished(at), 0)
         // Listed as of a time when every key was published: the deleted ones are gone for good.
         assert.deepEqual(await store().signingKeys.listPublished(tenant.id, at - 2), [active, stillPublished])
+      })
+    })
+
+    describe('profile attributes', () => {
+      const attributeOf = (name: string, value: string, updatedAt = NOW) => ({ name, value, updatedAt })
+
+      it('put, get and list round-trip the JSON text; list is in code-point order; put replaces', async () => {
+        const { tenant, profile } = await newProfile()
+        const values = {
+          b: '{"nested":{"list":[1,"two",null,true]}}',
+          a: '"Grüße 🚀"',
+          Z: 'null',
+          _x: '-0.5',
+        }
+        for (const [name, value] of Object.entries(values))
+          await store().profileAttributes.put(tenant.id, profile.id, attributeOf(name, value))
+        const got = await store().profileAttributes.get(tenant.id, profile.id, 'a')
+        assert.deepEqual(got, attributeOf('a', values.a))
+        assert.ok(got)
+        assertNumbers(got, ['updatedAt'])
+        assert.deepEqual(
+          (await store().profileAttributes.list(tenant.id, profile.id)).map((a) => [a.name, a.value]),
+          [
+            ['Z', values.Z],
+            ['_x', values._x],
+            ['a', values.a],
+            ['b', values.b],
+          ],
+        )
+
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('a', '[]', LATER))
+        assert.deepEqual(
+          await store().profileAttributes.get(tenant.id, profile.id, 'a'),
+          attributeOf('a', '[]', LATER),
+        )
+        assert.equal((await store().profileAttributes.list(tenant.id, profile.id)).length, 4)
+        assert.equal(await store().profileAttributes.get(tenant.id, profile.id, 'missing'), undefined)
+      })
+
+      it('usage counts the attributes and the UTF-8 bytes of their values', async () => {
+        const { tenant, profile } = await newProfile()
+        assert.deepEqual(await store().profileAttributes.usage(tenant.id, profile.id), { count: 0, bytes: 0 })
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('word', '"é"'))
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('number', '123'))
+        assert.deepEqual(await store().profileAttributes.usage(tenant.id, profile.id), { count: 2, bytes: 7 })
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('word', '"🚀🚀"'))
+        assert.deepEqual(await store().profileAttributes.usage(tenant.id, profile.id), {
+          count: 2,
+          bytes: 13,
+        })
+      })
+
+      it('delete once, deleteAll counts, and both only in their tenant and profile', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newProfile()
+        const sibling = profileOf(tenant.id)
+        await store().profiles.create(sibling)
+        for (const name of ['a', 'b', 'c'])
+          await store().profileAttributes.put(tenant.id, profile.id, attributeOf(name, '1'))
+        await store().profileAttributes.put(tenant.id, sibling.id, attributeOf('a', '2'))
+        await store().profileAttributes.put(other.tenant.id, other.profile.id, attributeOf('a', '3'))
+
+        assert.equal(await store().profileAttributes.delete(other.tenant.id, profile.id, 'a'), false)
+        assert.equal(await store().profileAttributes.get(other.tenant.id, profile.id, 'a'), undefined)
+        assert.deepEqual(await store().profileAttributes.list(other.tenant.id, profile.id), [])
+        assert.deepEqual(await store().profileAttributes.usage(other.tenant.id, profile.id), {
+          count: 0,
+          bytes: 0,
+        })
+        assert.equal(await store().profileAttributes.deleteAll(other.tenant.id, profile.id), 0)
+
+        assert.equal(await store().profileAttributes.delete(tenant.id, profile.id, 'a'), true)
+        assert.equal(await store().profileAttributes.delete(tenant.id, profile.id, 'a'), false)
+        assert.equal(await store().profileAttributes.deleteAll(tenant.id, profile.id), 2)
+        assert.deepEqual(await store().profileAttributes.list(tenant.id, profile.id), [])
+        assert.equal(await store().profileAttributes.deleteAll(tenant.id, profile.id), 0)
+        assert.deepEqual(
+          await store().profileAttributes.get(tenant.id, sibling.id, 'a'),
+          attributeOf('a', '2'),
+        )
+        assert.deepEqual(
+          await store().profileAttributes.get(other.tenant.id, other.profile.id, 'a'),
+          attributeOf('a', '3'),
+        )
+      })
+
+      it('reject an attribute of a missing profile (foreign key)', async () => {
+        const tenant = await newTenant()
+        const profileId = uid('missing-profile')
+        await assert.rejects(store().profileAttributes.put(tenant.id, profileId, attributeOf('a', '1')))
+        assert.deepEqual(await store().profileAttributes.list(tenant.id, profileId), [])
+      })
+
+      it('are deleted with their profile, and with their tenant', async () => {
+        const { tenant, profile } = await newProfile()
+        const second = profileOf(tenant.id)
+        await store().profiles.create(second)
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('a', '1'))
+        await store().profileAttributes.put(tenant.id, second.id, attributeOf('a', '2'))
+        assert.equal(await store().profiles.delete(tenant.id, profile.id), true)
+        assert.deepEqual(await store().profileAttributes.list(tenant.id, profile.id), [])
+        assert.equal((await store().profileAttributes.list(tenant.id, second.id)).length, 1)
+        assert.equal(await store().tenants.delete(tenant.id), true)
+        assert.deepEqual(await store().profileAttributes.list(tenant.id, second.id), [])
+      })
+
+      it('roll back with the transaction', async () => {
+        const { tenant, profile } = await newProfile()
+        await store().profileAttributes.put(tenant.id, profile.id, attributeOf('kept', '1'))
+        const failure = new Error('work failed after writing')
+        await assert.rejects(
+          store().transaction(async (stores) => {
+            await stores.profileAttributes.put(tenant.id, profile.id, attributeOf('added', '2'))
+            await stores.profileAttributes.delete(tenant.id, profile.id, 'kept')
+            throw failure
+          }),
+          (error) => error === failure,
+        )
+        assert.deepEqual(await store().profileAttributes.list(tenant.id, profile.id), [
+          attributeOf('kept', '1'),
+        ])
+      })
+    })
+
+    describe('profile retention', () => {
+      /** A profile with two devices, three grants (one without a device), four refresh tokens and two attributes. */
+      async function populated(tenantId: string, overrides: Partial<Profile> = {}): Promise<Profile> {
+        const profile = profileOf(tenantId, overrides)
+        await store().profiles.create(profile)
+        const devices = [deviceOf(tenantId, profile.id), deviceOf(tenantId, profile.id)]
+        for (const device of devices) await store().devices.create(device)
+        const grants = [
+          grantOf(tenantId, profile.id, { deviceId: devices[0]!.id }),
+          grantOf(tenantId, profile.id, { deviceId: devices[1]!.id }),
+          grantOf(tenantId, profile.id),
+        ]
+        for (const grant of grants) await store().grants.create(grant)
+        for (const grant of [grants[0]!, grants[0]!, grants[1]!, grants[2]!])
+          await store().refreshTokens.create(refreshTokenOf(tenantId, grant.id))
+        await store().profileAttributes.put(tenantId, profile.id, { name: 'a', value: '1', updatedAt: NOW })
+        await store().profileAttributes.put(tenantId, profile.id, { name: 'b', value: '2', updatedAt: NOW })
+        return profile
+      }
+      const owns = { profiles: 1, devices: 2, grants: 3, refreshTokens: 4, attributes: 2 }
+      const nothing = { profiles: 0, devices: 0, grants: 0, refreshTokens: 0, attributes: 0 }
+
+      it('countInactive and claimInactive select anonymous profiles last active before a time, least recent first', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const oldest = profileOf(tenant.id, { lastActiveAt: NOW - 300 })
+        const older = profileOf(tenant.id, { lastActiveAt: NOW - 200 })
+        const atTheLimit = profileOf(tenant.id, { lastActiveAt: NOW - 100 })
+        const recent = profileOf(tenant.id, { lastActiveAt: NOW })
+        const identified = profileOf(tenant.id, { kind: 'identified', lastActiveAt: NOW - 1000 })
+        const elsewhere = profileOf(other.id, { lastActiveAt: NOW - 1000 })
+        for (const profile of [recent, older, identified, atTheLimit, oldest, elsewhere])
+          await store().profiles.create(profile)
+
+        assert.equal(await store().profileRetention.countInactive(tenant.id, NOW - 100), 2)
+        assert.equal(await store().profileRetention.countInactive(tenant.id, NOW + 1), 4)
+        assert.equal(await store().profileRetention.countInactive(uid('missing'), NOW), 0)
+        assert.deepEqual(await store().profileRetention.claimInactive(tenant.id, NOW - 100, 1), [oldest.id])
+        assert.deepEqual(await store().profileRetention.claimInactive(tenant.id, NOW - 100, 10), [
+          oldest.id,
+          older.id,
+        ])
+        assert.deepEqual(await store().profileRetention.claimInactive(tenant.id, NOW - 300, 10), [])
+        // Claiming outside a transaction changes nothing.
+        assert.equal(await store().profileRetention.countInactive(tenant.id, NOW - 100), 2)
+      })
+
+      it('footprint counts what deleting would take, by ids or by inactivity, and deletes nothing', async () => {
+        const tenant = await newTenant()
+        const inactive = await populated(tenant.id, { lastActiveAt: NOW - 500 })
+        const active = await populated(tenant.id)
+        const identified = await populated(tenant.id, { kind: 'identified', lastActiveAt: NOW - 500 })
+
+        assert.deepEqual(await store().profileRetention.footprint(tenant.id, { ids: [inactive.id] }), owns)
+        assert.deepEqual(
+          await store().profileRetention.footprint(tenant.id, { ids: [inactive.id, active.id] }),
+          {
+            profiles: 2,
+            devices: 4,
+            grants: 6,
+            refreshTokens: 8,
+            attributes: 4,
+          },
+        )
+        assert.deepEqual(await store().profileRetention.footprint(tenant.id, { ids: [] }), nothing)
+        assert.deepEqual(
+          await store().profileRetention.footprint(uid('other'), { ids: [inactive.id] }),
+          nothing,
+        )
+        assert.deepEqual(
+          await store().profileRetention.footprint(tenant.id, { inactiveBefore: NOW - 100 }),
+          owns,
+        )
+        assert.deepEqual(
+          await store().profileRetention.footprint(tenant.id, { inactiveBefore: NOW - 500 }),
+          nothing,
+        )
+        for (const profile of [inactive, active, identified])
+          assert.ok(await store().profiles.get(tenant.id, profile.id))
+      })
+
+      it('deleteMany deletes the profiles with everything they own, only in their tenant', async () => {
+        const tenant = await newTenant()
+        const doomed = [await populated(tenant.id), await populated(tenant.id)]
+        const kept = await populated(tenant.id)
+        const ids = doomed.map((p) => p.id)
+        assert.equal(await store().profileRetention.deleteMany(uid('other'), ids), 0)
+        assert.equal(await store().profileRetention.deleteMany(tenant.id, []), 0)
+        assert.equal(await store().profileRetention.deleteMany(tenant.id, ids), 2)
+        assert.deepEqual(await store().profileRetention.footprint(tenant.id, { ids }), nothing)
+        for (const id of ids) {
+          assert.equal(await store().profiles.get(tenant.id, id), undefined)
+          assert.deepEqual(await store().devices.list(tenant.id, { profileId: id }), [])
+          assert.deepEqual(await store().profileAttributes.list(tenant.id, id), [])
+        }
+        assert.deepEqual(await store().profileRetention.footprint(tenant.id, { ids: [kept.id] }), owns)
+      })
+
+      it('concurrent claim-and-delete transactions delete each profile once', async () => {
+        const tenant = await newTenant()
+        for (let i = 0; i < 5; i++) await populated(tenant.id, { lastActiveAt: NOW - 1000 + i })
+        const sweeps = await Promise.all(
+          [1, 2, 3].map(() =>
+            store().transaction(async (stores) => {
+              const ids = await stores.profileRetention.claimInactive(tenant.id, NOW, 2)
+              const footprint = await stores.profileRetention.footprint(tenant.id, { ids })
+              assert.equal(await stores.profileRetention.deleteMany(tenant.id, ids), ids.length)
+              return { ids, footprint }
+            }),
+          ),
+        )
+        const ids = sweeps.flatMap((sweep) => sweep.ids)
+        assert.equal(new Set(ids).size, ids.length, `claimed twice: ${ids}`)
+        assert.ok(ids.length <= 5)
+        assert.equal(
+          sweeps.reduce((sum, sweep) => sum + sweep.footprint.refreshTokens, 0),
+          ids.length * owns.refreshTokens,
+        )
+        assert.equal(await store().profileRetention.countInactive(tenant.id, NOW), 5 - ids.length)
+      })
+    })
+
+    describe('identities', () => {
+      function identityOf(tenantId: string, profileId: string, overrides: Partial<Identity> = {}): Identity {
+        return {
+          id: uid('identity'),
+          tenantId,
+          provider: 'local',
+          subject: `${uid('person')}@example.com`,
+          profileId,
+          createdAt: NOW,
+          ...overrides,
+        }
+      }
+
+      it('create once per tenant, provider and subject; find and list round-trip', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newProfile()
+        const identity = identityOf(tenant.id, profile.id)
+        assert.equal(await store().identities.createIfAbsent(identity), true)
+        assert.deepEqual(await store().identities.find(tenant.id, 'local', identity.subject), identity)
+        assertNumbers((await store().identities.find(tenant.id, 'local', identity.subject))!, ['createdAt'])
+
+        // The same subject again, even for another profile: refused, the first link stays.
+        const duplicate = identityOf(tenant.id, other.profile.id, { subject: identity.subject })
+        assert.equal(await store().identities.createIfAbsent(duplicate), false)
+        assert.deepEqual(await store().identities.find(tenant.id, 'local', identity.subject), identity)
+        // Another provider, or another tenant, is another identity.
+        const passkey = identityOf(tenant.id, profile.id, { provider: 'passkey', subject: identity.subject })
+        assert.equal(await store().identities.createIfAbsent(passkey), true)
+        const elsewhere = identityOf(other.tenant.id, other.profile.id, { subject: identity.subject })
+        assert.equal(await store().identities.createIfAbsent(elsewhere), true)
+
+        assert.deepEqual(await store().identities.listForProfile(tenant.id, profile.id), [identity, passkey])
+        assert.deepEqual(await store().identities.listForProfile(other.tenant.id, profile.id), [])
+        assert.equal(await store().identities.find(tenant.id, 'oidc:google', identity.subject), undefined)
+      })
+
+      it('of two transactions linking one subject at once, exactly one wins; the other still commits', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newProfile()
+        const subject = `${uid('race')}@example.com`
+        const results = await Promise.all(
+          [profile.id, other.profile.id].map((profileId) =>
+            store().transaction(async (stores) => {
+              const inserted = await stores.identities.createIfAbsent(
+                identityOf(tenant.id, profileId, { subject }),
+              )
+              await stores.profiles.touch(profileId, LATER)
+              return inserted
+            }),
+          ),
+        )
+        assert.deepEqual([...results].sort(), [false, true])
+        const winner = results[0] ? profile.id : other.profile.id
+        assert.equal((await store().identities.find(tenant.id, 'local', subject))?.profileId, winner)
+        assert.equal((await store().profiles.get(tenant.id, profile.id))?.lastActiveAt, LATER)
+        assert.equal((await store().profiles.get(other.tenant.id, other.profile.id))?.lastActiveAt, LATER)
+      })
+
+      it('go with their profile', async () => {
+        const { tenant, profile } = await newProfile()
+        const identity = identityOf(tenant.id, profile.id)
+        await store().identities.createIfAbsent(identity)
+        await store().profiles.delete(tenant.id, profile.id)
+        assert.equal(await store().identities.find(tenant.id, 'local', identity.subject), undefined)
+      })
+    })
+
+    describe('profile attachment', () => {
+      it('turns an anonymous profile identified once, recording when', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newTenant()
+        assert.equal(await store().profiles.attach(other.id, profile.id, LATER), false)
+        assert.equal(await store().profiles.attach(tenant.id, profile.id, LATER), true)
+        const attached = await store().profiles.get(tenant.id, profile.id)
+        assert.deepEqual(attached, {
+          ...profile,
+          kind: 'identified',
+          attachedAt: LATER,
+          lastActiveAt: LATER,
+        })
+        assertNumbers(attached!, ['attachedAt'])
+        assert.equal(await store().profiles.attach(tenant.id, profile.id, LATER + 1), false)
+        assert.equal((await store().profiles.get(tenant.id, profile.id))?.attachedAt, LATER)
+        assert.equal(await store().profiles.attach(tenant.id, uid('missing'), LATER), false)
+      })
+
+      it('never attaches an identified profile', async () => {
+        const tenant = await newTenant()
+        const profile = profileOf(tenant.id, { kind: 'identified' })
+        await store().profiles.create(profile)
+        assert.equal(await store().profiles.attach(tenant.id, profile.id, LATER), false)
+      })
+
+      it('revokes every active grant of a profile, and only those', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = await newProfile()
+        const active = [grantOf(tenant.id, profile.id), grantOf(tenant.id, profile.id)]
+        const revoked = grantOf(tenant.id, profile.id, { revokedAt: NOW, revokedReason: 'revoked' })
+        const others = grantOf(other.tenant.id, other.profile.id)
+        for (const grant of [...active, revoked, others]) await store().grants.create(grant)
+        assert.equal(
+          await store().grants.revokeForProfile(other.tenant.id, profile.id, 'profile_attached', LATER),
+          0,
+        )
+        assert.equal(
+          await store().grants.revokeForProfile(tenant.id, profile.id, 'profile_attached', LATER),
+          2,
+        )
+        for (const grant of active) {
+          const got = await store().grants.get(tenant.id, grant.id)
+          assert.equal(got?.revokedAt, LATER)
+          assert.equal(got?.revokedReason, 'profile_attached')
+        }
+        assert.deepEqual(await store().grants.get(tenant.id, revoked.id), revoked)
+        assert.deepEqual(await store().grants.get(other.tenant.id, others.id), others)
+      })
+    })
+
+    describe('local accounts', () => {
+      it('create once per tenant and email, and get round-trips', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const account: LocalAccount = {
+          tenantId: tenant.id,
+          email: `${uid('ann')}@example.com`,
+          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+          createdAt: NOW,
+          updatedAt: LATER,
+        }
+        assert.equal(await store().localAccounts.createIfAbsent(account), true)
+        assert.deepEqual(await store().localAccounts.get(tenant.id, account.email), account)
+        assertNumbers((await store().localAccounts.get(tenant.id, account.email))!, [
+          'createdAt',
+          'updatedAt',
+        ])
+        assert.equal(await store().localAccounts.createIfAbsent({ ...account, passwordHash: 'other' }), false)
+        assert.equal(
+          (await store().localAccounts.get(tenant.id, account.email))?.passwordHash,
+          account.passwordHash,
+        )
+        assert.equal(await store().localAccounts.get(other.id, account.email), undefined)
+        assert.equal(await store().localAccounts.createIfAbsent({ ...account, tenantId: other.id }), true)
+      })
+    })
+
+    describe('authorization codes', () => {
+      function codeOf(
+        tenantId: string,
+        overrides: Partial<AuthorizationCodeRecord> = {},
+      ): AuthorizationCodeRecord {
+        return {
+          codeId: uid('code'),
+          codeHash: 'Y29kZS1oYXNo',
+          tenantId,
+          clientId: 'mobile',
+          redirectUri: 'https://app.example/callback?x=1',
+          scope: 'openid profile',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          codeChallengeMethod: 'S256',
+          dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+          provider: 'local',
+          subject: 'ann@example.com',
+          acr: '1',
+          amr: ['pwd'],
+          authTime: NOW,
+          anonymousProfileId: 'profile-1',
+          anonymousGrantId: 'grant-1',
+          createdAt: NOW,
+          expiresAt: LATER,
+          usedAt: undefined,
+          grantId: undefined,
+          ...overrides,
+        }
+      }
+
+      it('create and get round-trip every field, with and without the optional ones', async () => {
+        const tenant = await newTenant()
+        const full = codeOf(tenant.id)
+        const bare = codeOf(tenant.id, {
+          codeChallenge: undefined,
+          codeChallengeMethod: undefined,
+          dpopJkt: undefined,
+          anonymousProfileId: undefined,
+          anonymousGrantId: undefined,
+        })
+        for (const code of [full, bare]) {
+          await store().authorizationCodes.create(code)
+          const got = await store().authorizationCodes.get(code.codeId)
+          assert.deepEqual(got, code)
+          assertNumbers(got!, ['authTime', 'createdAt', 'expiresAt'])
+        }
+        assert.equal(await store().authorizationCodes.get(uid('missing')), undefined)
+      })
+
+      it('mark a code used once, with the grant it made', async () => {
+        const tenant = await newTenant()
+        const code = codeOf(tenant.id)
+        await store().authorizationCodes.create(code)
+        assert.equal(await store().authorizationCodes.markUsed(code.codeId, LATER, 'grant-a'), true)
+        assert.equal(await store().authorizationCodes.markUsed(code.codeId, LATER, 'grant-b'), false)
+        assert.deepEqual(await store().authorizationCodes.get(code.codeId), {
+          ...code,
+          usedAt: LATER,
+          grantId: 'grant-a',
+        })
+      })
+
+      it('let one of two concurrent redemptions win', async () => {
+        const tenant = await newTenant()
+        const code = codeOf(tenant.id)
+        await store().authorizationCodes.create(code)
+        const results = await Promise.all(
+          ['grant-a', 'grant-b'].map((grantId) =>
+            store().transaction((stores) => stores.authorizationCodes.markUsed(code.codeId, LATER, grantId)),
+          ),
+        )
+        assert.deepEqual([...results].sort(), [false, true])
+      })
+
+      it('delete expired codes in batches', async () => {
+        const tenant = await newTenant()
+        const expired = [
+          codeOf(tenant.id, { expiresAt: NOW - 10 }),
+          codeOf(tenant.id, { expiresAt: NOW - 5 }),
+        ]
+        const live = codeOf(tenant.id, { expiresAt: NOW + 60 })
+        for (const code of [...expired, live]) await store().authorizationCodes.create(code)
+        let deleted = 0
+        for (let batch = 1; batch > 0; deleted += batch)
+          batch = await store().authorizationCodes.deleteExpired(NOW, 1)
+        assert.ok(deleted >= 2)
+        for (const code of expired) assert.equal(await store().authorizationCodes.get(code.codeId), undefined)
+        assert.deepEqual(await store().authorizationCodes.get(live.codeId), live)
       })
     })
 

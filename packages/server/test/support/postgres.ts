@@ -84,8 +84,21 @@ export async function createTestDatabase(options: { prefix?: string } = {}): Pro
     name,
     drop: async () => {
       if (dropped) return
-      // WITH (FORCE) (PostgreSQL 13+) terminates sessions a test left open instead of failing.
-      await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+      await withAdmin(async (client) => {
+        // A closed pg pool still has connections saying goodbye: terminated now, their clients
+        // would raise an uncaught error. So wait a little for them to go; only then, WITH (FORCE)
+        // (PostgreSQL 13+) terminates what a test left open.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS "${name}"`)
+            return
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55006') throw error
+            await new Promise((resolve) => setTimeout(resolve, 25))
+          }
+        }
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      })
       dropped = true
     },
   }

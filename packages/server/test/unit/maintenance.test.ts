@@ -37,12 +37,17 @@ describe('sweeping expired tokens and keys', () => {
 
     assert.deepEqual(await sweepExpired(services.store, { now: () => now }), {
       refreshTokens: 0,
+      authorizationCodes: 0,
       signingKeys: 0,
     })
     assert.ok(await services.refreshTokens.find(tenant, refreshToken))
 
     const later = { now: () => now + 24 * 3600 }
-    assert.deepEqual(await sweepExpired(services.store, later), { refreshTokens: 1, signingKeys: 1 })
+    assert.deepEqual(await sweepExpired(services.store, later), {
+      refreshTokens: 1,
+      authorizationCodes: 0,
+      signingKeys: 1,
+    })
     assert.equal(await services.refreshTokens.find(tenant, refreshToken), undefined)
     assert.equal((await services.keys.list(tenant.id)).length, 1)
   })

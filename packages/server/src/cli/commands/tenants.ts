@@ -1,8 +1,43 @@
 import { defined } from '../../http/admin/defined.ts'
 import { tenantView } from '../../http/admin/views.ts'
-import type { Tenant, TenantSettings } from '../../store/tenant-store.ts'
-import type { CommandContext, CommandGroup } from '../command.ts'
+import {
+  MergePolicies,
+  type MergePolicy,
+  type Tenant,
+  type TenantSettings,
+} from '../../store/tenant-store.ts'
+import { type CommandContext, type CommandGroup, type OptionSpec, UsageError } from '../command.ts'
 import { details, table, time } from '../output.ts'
+
+const settingsOptions: Readonly<Record<string, OptionSpec>> = {
+  name: { type: 'string', value: 'NAME', description: 'display name (default: the id)' },
+  'access-token-ttl': {
+    type: 'string',
+    value: 'SECONDS',
+    description: 'access token lifetime (default 300)',
+  },
+  'refresh-token-idle-ttl': {
+    type: 'string',
+    value: 'SECONDS',
+    description: 'refresh tokens unused this long expire (default 30 days)',
+  },
+  'refresh-token-absolute-ttl': {
+    type: 'string',
+    value: 'SECONDS',
+    description: 'no refresh token outlives this (default 365 days)',
+  },
+  'dpop-nonce': { type: 'boolean', description: 'require DPoP server nonces at the token endpoint' },
+  'anonymous-inactivity-days': {
+    type: 'string',
+    value: 'DAYS',
+    description: 'delete anonymous profiles unused this long (default 30)',
+  },
+  'merge-policy': {
+    type: 'string',
+    value: MergePolicies.join('|'),
+    description: 'anonymous attributes when the identity already has a profile (default none)',
+  },
+}
 
 export const tenantCommands: CommandGroup = {
   summary: 'isolated realms with their own clients, resources, devices and keys',
@@ -35,43 +70,42 @@ export const tenantCommands: CommandGroup = {
     create: {
       summary: 'create a tenant with its first signing key',
       arguments: ['<id>'],
-      options: {
-        name: { type: 'string', value: 'NAME', description: 'display name (default: the id)' },
-        'access-token-ttl': {
-          type: 'string',
-          value: 'SECONDS',
-          description: 'access token lifetime (default 300)',
-        },
-        'refresh-token-idle-ttl': {
-          type: 'string',
-          value: 'SECONDS',
-          description: 'refresh tokens unused this long expire (default 30 days)',
-        },
-        'refresh-token-absolute-ttl': {
-          type: 'string',
-          value: 'SECONDS',
-          description: 'no refresh token outlives this (default 365 days)',
-        },
-        'dpop-nonce': { type: 'boolean', description: 'require DPoP server nonces at the token endpoint' },
-        'anonymous-inactivity-days': {
-          type: 'string',
-          value: 'DAYS',
-          description: 'delete anonymous profiles unused this long (default 30)',
-        },
-      },
+      options: settingsOptions,
       async run(context) {
-        const settings: Partial<TenantSettings> = defined({
-          accessTokenTtl: context.count('access-token-ttl'),
-          refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
-          refreshTokenAbsoluteTtl: context.count('refresh-token-absolute-ttl'),
-          dpopNonce: context.flag('dpop-nonce') || undefined,
-          anonymousInactivityDays: context.count('anonymous-inactivity-days'),
-        })
-        const input = { id: context.argument(0), settings, ...defined({ name: context.option('name') }) }
+        const input = {
+          id: context.argument(0),
+          settings: settingsFrom(context),
+          ...defined({ name: context.option('name') }),
+        }
         const tenant = await (await context.services()).tenants.create(input)
         context.out.result(
           tenantView(tenant),
           () => `Created tenant "${tenant.id}".\n${describeTenant(tenant)}`,
+        )
+      },
+    },
+    update: {
+      summary: "change a tenant's name or settings; what is not given stays as it is",
+      arguments: ['<id>'],
+      options: {
+        ...settingsOptions,
+        name: { type: 'string', value: 'NAME', description: 'display name' },
+        'no-dpop-nonce': { type: 'boolean', description: 'stop requiring DPoP server nonces' },
+      },
+      async run(context) {
+        if (context.flag('dpop-nonce') && context.flag('no-dpop-nonce'))
+          throw new UsageError('give --dpop-nonce or --no-dpop-nonce, not both')
+        const settings = {
+          ...settingsFrom(context),
+          ...(context.flag('no-dpop-nonce') && { dpopNonce: false }),
+        }
+        const tenant = await (await context.services()).tenants.update(
+          context.argument(0),
+          defined({ name: context.option('name'), settings }),
+        )
+        context.out.result(
+          tenantView(tenant),
+          () => `Updated tenant "${tenant.id}".\n${describeTenant(tenant)}`,
         )
       },
     },
@@ -87,6 +121,24 @@ export const tenantCommands: CommandGroup = {
   },
 }
 
+function settingsFrom(context: CommandContext): Partial<TenantSettings> {
+  const mergePolicy = context.option('merge-policy')
+  if (mergePolicy !== undefined && !isMergePolicy(mergePolicy))
+    throw new UsageError(`--merge-policy must be one of ${MergePolicies.join(', ')}`)
+  return defined({
+    accessTokenTtl: context.count('access-token-ttl'),
+    refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
+    refreshTokenAbsoluteTtl: context.count('refresh-token-absolute-ttl'),
+    dpopNonce: context.flag('dpop-nonce') || undefined,
+    anonymousInactivityDays: context.count('anonymous-inactivity-days'),
+    mergePolicy,
+  })
+}
+
+function isMergePolicy(value: string): value is MergePolicy {
+  return (MergePolicies as readonly string[]).includes(value)
+}
+
 function describeTenant(tenant: Tenant): string {
   const { settings } = tenant
   return details({
@@ -97,6 +149,7 @@ function describeTenant(tenant: Tenant): string {
     'refresh token absolute ttl': `${settings.refreshTokenAbsoluteTtl} s`,
     'dpop nonce': String(settings.dpopNonce),
     'anonymous inactivity': `${settings.anonymousInactivityDays} days`,
+    'merge policy': settings.mergePolicy,
     created: time(tenant.createdAt),
   })
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { appleAdminRoutes } from '../../apple/http/admin-routes.ts'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { type AppOptions, createHTTPServer } from '../app.ts'
@@ -38,6 +39,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ad
           resourceRoutes(tenantScope, services)
           deviceRoutes(tenantScope, services)
           keyRoutes(tenantScope, services)
+          appleAdminRoutes(tenantScope, services)
         },
         { prefix: '/tenants/:tenant' },
       )

@@ -25,6 +25,7 @@ const CreateClientBody = StrictObject({
   redirect_uris: Type.Optional(RedirectURIs),
   web_origins: Type.Optional(WebOrigins),
   app_policy: Type.Optional(AppPolicyInput),
+  pkce_required: Type.Optional(Type.Boolean()),
 })
 
 const UpdateClientBody = StrictObject({
@@ -35,6 +36,7 @@ const UpdateClientBody = StrictObject({
   web_origins: Type.Optional(WebOrigins),
   /** `null` removes the policy. */
   app_policy: Type.Optional(Type.Union([AppPolicyInput, Type.Null()])),
+  pkce_required: Type.Optional(Type.Boolean()),
 })
 
 /** A confidential client's secret, in the one response that carries it. */
@@ -74,6 +76,7 @@ export function clientRoutes(app: FastifyInstance, services: Services): void {
           redirectUris: body.redirect_uris,
           webOrigins: body.web_origins,
           appPolicy: body.app_policy && appPolicyFromWire(body.app_policy),
+          pkceRequired: body.pkce_required,
         }),
       })
       return reply
@@ -100,6 +103,7 @@ export function clientRoutes(app: FastifyInstance, services: Services): void {
         scopes: body.scopes,
         redirectUris: body.redirect_uris,
         webOrigins: body.web_origins,
+        pkceRequired: body.pkce_required,
       })
       if (body.app_policy !== undefined)
         update.appPolicy = body.app_policy === null ? undefined : appPolicyFromWire(body.app_policy)

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
-import type { TenantSettings } from '../../store/tenant-store.ts'
+import { MergePolicies, type MergePolicy, type TenantSettings } from '../../store/tenant-store.ts'
 import { Name, NoContent, Seconds, StrictObject, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { TenantView, tenantView } from './views.ts'
@@ -12,6 +12,7 @@ const SettingsInput = StrictObject({
   refresh_token_absolute_ttl: Type.Optional(Seconds),
   dpop_nonce: Type.Optional(Type.Boolean()),
   anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
+  merge_policy: Type.Optional(Type.Unsafe<MergePolicy>({ type: 'string', enum: [...MergePolicies] })),
 })
 
 const CreateTenantBody = StrictObject({
@@ -84,5 +85,6 @@ function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<Tenan
     refreshTokenAbsoluteTtl: settings.refresh_token_absolute_ttl,
     dpopNonce: settings.dpop_nonce,
     anonymousInactivityDays: settings.anonymous_inactivity_days,
+    mergePolicy: settings.merge_policy,
   })
 }

@@ -22,6 +22,7 @@ export const TenantView = Type.Object({
     refresh_token_absolute_ttl: Type.Integer(),
     dpop_nonce: Type.Boolean(),
     anonymous_inactivity_days: Type.Integer(),
+    merge_policy: Type.String(),
   }),
   created_at: Timestamp,
 })
@@ -37,6 +38,7 @@ export function tenantView(tenant: Tenant): Static<typeof TenantView> {
       refresh_token_absolute_ttl: settings.refreshTokenAbsoluteTtl,
       dpop_nonce: settings.dpopNonce,
       anonymous_inactivity_days: settings.anonymousInactivityDays,
+      merge_policy: settings.mergePolicy,
     },
     created_at: tenant.createdAt,
   }
@@ -62,6 +64,7 @@ export const ClientView = Type.Object({
   redirect_uris: Type.Array(Type.String()),
   web_origins: Type.Array(Type.String()),
   app_policy: Type.Optional(AppPolicyView),
+  pkce_required: Type.Boolean(),
   created_at: Timestamp,
 })
 
@@ -75,6 +78,7 @@ export function clientView(client: Client): Static<typeof ClientView> {
     redirect_uris: client.redirectUris,
     web_origins: client.webOrigins,
     ...(client.appPolicy && { app_policy: appPolicyView(client.appPolicy) }),
+    pkce_required: client.pkceRequired,
     created_at: client.createdAt,
   }
 }

@@ -1,5 +1,5 @@
 import { JWSAlgorithms } from '@onramp/crypto'
-import { GrantType } from '@onramp/protocol'
+import { AnonymousACR, GrantType, PasswordACR } from '@onramp/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { clientAuthMethods } from '../client-authentication.ts'
@@ -9,6 +9,9 @@ import { TenantParams } from '../schemas.ts'
 export function serverMetadata(issuer: string): Record<string, unknown> {
   return {
     issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    pushed_authorization_request_endpoint: `${issuer}/par`,
+    require_pushed_authorization_requests: false,
     token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
     revocation_endpoint: `${issuer}/revoke`,
@@ -19,17 +22,23 @@ export function serverMetadata(issuer: string): Record<string, unknown> {
       GrantType.refreshToken,
       GrantType.tokenExchange,
       GrantType.clientCredentials,
+      GrantType.authorizationCode,
     ],
-    response_types_supported: [],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account', 'create'],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_methods_supported: clientAuthMethods.filter((m) => m !== 'none'),
     dpop_signing_alg_values_supported: JWSAlgorithms,
     subject_types_supported: ['public'],
-    acr_values_supported: ['0'],
+    acr_values_supported: [AnonymousACR, PasswordACR],
     claims_supported: ['sub', 'acr', 'amr'],
     authentication_modes_supported: ['no', 'password', 'biometric'],
     app_config_endpoint: `${issuer}/app-config`,
+    profile_merge_endpoint: `${issuer}/profile/merge`,
   }
 }
 

@@ -43,6 +43,7 @@ export class KyselyClientStore implements ClientStore {
         redirect_uris: JSON.stringify(client.redirectUris),
         web_origins: JSON.stringify(client.webOrigins),
         app_policy: client.appPolicy ? JSON.stringify(client.appPolicy) : null,
+        pkce_required: client.pkceRequired ? 1 : 0,
         created_at: client.createdAt,
       })
       .execute()
@@ -57,6 +58,7 @@ export class KyselyClientStore implements ClientStore {
       ...(patch.redirectUris !== undefined && { redirect_uris: JSON.stringify(patch.redirectUris) }),
       ...(patch.webOrigins !== undefined && { web_origins: JSON.stringify(patch.webOrigins) }),
       ...('appPolicy' in patch && { app_policy: patch.appPolicy ? JSON.stringify(patch.appPolicy) : null }),
+      ...(patch.pkceRequired !== undefined && { pkce_required: patch.pkceRequired ? 1 : 0 }),
     }
     // An empty SET is a syntax error: with nothing to change, report whether the client exists.
     if (Object.keys(values).length === 0) return (await this.get(tenantId, clientId)) !== undefined
@@ -91,6 +93,7 @@ function toClient(row: Selectable<ClientsTable>): Client {
     redirectUris: JSON.parse(row.redirect_uris),
     webOrigins: JSON.parse(row.web_origins),
     appPolicy: row.app_policy ? JSON.parse(row.app_policy) : undefined,
+    pkceRequired: row.pkce_required === 1,
     createdAt: row.created_at,
   }
 }

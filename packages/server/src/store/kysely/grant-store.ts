@@ -66,6 +66,22 @@ export class KyselyGrantStore implements GrantStore {
       .executeTakeFirst()
     return affected(result)
   }
+
+  async revokeForProfile(
+    tenantId: string,
+    profileId: string,
+    reason: GrantRevocationReason,
+    at: number,
+  ): Promise<number> {
+    const result = await this.#db
+      .updateTable('grants')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('profile_id', '=', profileId)
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return affected(result)
+  }
 }
 
 function toGrant(row: Selectable<GrantsTable>): Grant {

@@ -1,11 +1,19 @@
 import { type Kysely, sql } from 'kysely'
+import { KyselyAppleCommandStore } from '../../apple/kysely/apple-command-store.ts'
+import { KyselyAppleConfigStore } from '../../apple/kysely/apple-config-store.ts'
+import { KyselyAppleEnrollmentStore } from '../../apple/kysely/apple-enrollment-store.ts'
 import type { Database } from '../database.ts'
 import type { Store, Stores } from '../stores.ts'
+import { KyselyAuthorizationCodeStore } from './authorization-code-store.ts'
 import { KyselyClientStore } from './client-store.ts'
 import { KyselyDeviceStore } from './device-store.ts'
 import type { Executor } from './executor.ts'
 import { KyselyGrantStore } from './grant-store.ts'
 import { GroupCommit } from './group-commit.ts'
+import { KyselyIdentityStore } from './identity-store.ts'
+import { KyselyLocalAccountStore } from './local-account-store.ts'
+import { KyselyProfileAttributeStore } from './profile-attribute-store.ts'
+import { KyselyProfileRetentionStore } from './profile-retention-store.ts'
 import { KyselyProfileStore } from './profile-store.ts'
 import { KyselyRefreshTokenStore } from './refresh-token-store.ts'
 import { KyselyResourceStore } from './resource-store.ts'
@@ -22,6 +30,14 @@ function createStores(db: Executor): Stores {
     devices: new KyselyDeviceStore(db),
     grants: new KyselyGrantStore(db),
     refreshTokens: new KyselyRefreshTokenStore(db),
+    profileAttributes: new KyselyProfileAttributeStore(db),
+    profileRetention: new KyselyProfileRetentionStore(db),
+    identities: new KyselyIdentityStore(db),
+    localAccounts: new KyselyLocalAccountStore(db),
+    authorizationCodes: new KyselyAuthorizationCodeStore(db),
+    appleConfigs: new KyselyAppleConfigStore(db),
+    appleEnrollments: new KyselyAppleEnrollmentStore(db),
+    appleCommands: new KyselyAppleCommandStore(db),
   }
 }
 

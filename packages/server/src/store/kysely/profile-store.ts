@@ -1,5 +1,5 @@
 import type { Profile, ProfileStore } from '../profile-store.ts'
-import { affected, type Executor } from './executor.ts'
+import { affected, type Executor, optional } from './executor.ts'
 
 export class KyselyProfileStore implements ProfileStore {
   readonly #db: Executor
@@ -21,6 +21,7 @@ export class KyselyProfileStore implements ProfileStore {
         kind: row.kind,
         createdAt: row.created_at,
         lastActiveAt: row.last_active_at,
+        attachedAt: optional(row.attached_at),
       }
     )
   }
@@ -34,12 +35,24 @@ export class KyselyProfileStore implements ProfileStore {
         kind: profile.kind,
         created_at: profile.createdAt,
         last_active_at: profile.lastActiveAt,
+        attached_at: profile.attachedAt ?? null,
       })
       .execute()
   }
 
   async touch(id: string, at: number): Promise<void> {
     await this.#db.updateTable('profiles').set({ last_active_at: at }).where('id', '=', id).execute()
+  }
+
+  async attach(tenantId: string, id: string, at: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('profiles')
+      .set({ kind: 'identified', attached_at: at, last_active_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('kind', '=', 'anonymous')
+      .executeTakeFirst()
+    return affected(result) === 1
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

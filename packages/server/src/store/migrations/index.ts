@@ -2,12 +2,18 @@ import type { Migration, MigrationProvider } from 'kysely/migration'
 import * as m0001 from './0001-initial.ts'
 import * as m0002 from './0002-refresh-token-ids.ts'
 import * as m0003 from './0003-client-web-origins.ts'
+import * as m0004 from './0004-profile-attributes.ts'
+import * as m0005 from './0005-progressive-authentication.ts'
+import * as m0006 from './0006-apple-enrollment.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-refresh-token-ids': m0002,
   '0003-client-web-origins': m0003,
+  '0004-profile-attributes': m0004,
+  '0005-progressive-authentication': m0005,
+  '0006-apple-enrollment': m0006,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -11,5 +11,7 @@ export interface ClientsTable {
   web_origins: string
   /** JSON of `AppVersionPolicy`, or null. */
   app_policy: string | null
+  /** 1 or 0. */
+  pkce_required: number
   created_at: number
 }

@@ -1,0 +1,163 @@
+import { GrantType } from '@onramp/protocol'
+import type { Clock } from '../domain/clock.ts'
+import { TTLCache } from '../domain/ttl-cache.ts'
+import { AppError } from '../errors/app-error.ts'
+import type { Client } from '../store/client-store.ts'
+import type { Resource } from '../store/resource-store.ts'
+import type { Store, Stores } from '../store/stores.ts'
+import type { AppleConfig } from './apple-config-store.ts'
+import { type AppleSettingsInput, validateAppleSettings } from './apple-settings.ts'
+import { appleOAuthRedirectURL } from './challenge.ts'
+import type { DeviceCertificateAuthority } from './device-ca.ts'
+
+/** The audience of the bearer tokens Apple devices present: a resource every configured tenant has. */
+export const appleEnrollmentAudience = 'apple-mdm'
+
+/** The scope the OAuth 2 method asks devices to request. */
+export const appleOAuthScope = 'mdm'
+
+/**
+ * Tokens of the simple method live as long as the `apple-mdm` resource says (the longest a
+ * resource allows): the device cannot refresh them, and signs in again when they expire.
+ */
+const enrollmentTokenTtl = 86400
+
+/** The URLs of a tenant's Apple endpoints, relative to its issuer. */
+export function appleURLs(issuer: string) {
+  return {
+    enroll: (type: 'mdm-byod' | 'mdm-adde') =>
+      `${issuer}/apple/enroll/${type === 'mdm-byod' ? 'byod' : 'adde'}`,
+    login: `${issuer}/apple/login`,
+    loginCallback: `${issuer}/apple/login/callback`,
+    enrollmentSSO: `${issuer}/apple/enrollment-sso`,
+    enrollmentSSODeveloper: `${issuer}/apple/enrollment-sso-developer`,
+    checkIn: (enrollmentId: string) => `${issuer}/apple/mdm/${enrollmentId}/checkin`,
+    server: (enrollmentId: string) => `${issuer}/apple/mdm/${enrollmentId}/connect`,
+  }
+}
+
+/**
+ * Each tenant's Apple settings, and what they imply: the device CA (made when the PKCS #12
+ * identity is chosen, again when its key type changes), the `apple-mdm` resource and the public
+ * client Apple devices sign in with (exempt from PKCE, which the device's OAuth 2 flow lacks).
+ */
+export class AppleConfigManager {
+  readonly #store: Store
+  readonly #clock: Clock
+  readonly #ca: DeviceCertificateAuthority
+  readonly #issuer: (tenantId: string) => string
+  readonly #cache = new TTLCache<AppleConfig | undefined>({ ttlMilliseconds: 5000 })
+
+  constructor(options: {
+    store: Store
+    clock: Clock
+    ca: DeviceCertificateAuthority
+    issuer: (tenantId: string) => string
+  }) {
+    this.#store = options.store
+    this.#clock = options.clock
+    this.#ca = options.ca
+    this.#issuer = options.issuer
+  }
+
+  /** The configuration for a request, from a short-lived cache; undefined when Apple enrollment is off. */
+  find(tenantId: string): Promise<AppleConfig | undefined> {
+    return this.#cache.get(tenantId, () => this.#store.appleConfigs.get(tenantId))
+  }
+
+  async get(tenantId: string): Promise<AppleConfig> {
+    const config = await this.#store.appleConfigs.get(tenantId)
+    if (!config)
+      throw new AppError('not_found', `Apple enrollment is not configured for tenant "${tenantId}"`)
+    return config
+  }
+
+  /** The tenant that manages the domain, if any. */
+  tenantForDomain(domain: string): Promise<string | undefined> {
+    return this.#store.appleConfigs.tenantForDomain(domain)
+  }
+
+  /** Creates or replaces the tenant's settings, with the CA, resource and client they need, at once. */
+  async configure(tenantId: string, input: AppleSettingsInput): Promise<AppleConfig> {
+    const settings = validateAppleSettings(input)
+    const now = this.#clock.now()
+    const existing = await this.#store.appleConfigs.get(tenantId)
+    const keyType = settings.identity.type === 'pkcs12' ? settings.identity.keyType : undefined
+    // Key generation stays outside the transaction; a CA made for a lost race is simply dropped.
+    const ca =
+      keyType === undefined
+        ? existing?.ca
+        : existing?.ca?.keyType === keyType
+          ? existing.ca
+          : await this.#ca.create(tenantId, keyType, { organization: settings.organization, now })
+    const config: AppleConfig = {
+      tenantId,
+      settings,
+      ca,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    }
+    await this.#store.transaction(async (stores) => {
+      if (!(await stores.tenants.get(tenantId)))
+        throw new AppError('not_found', `tenant "${tenantId}" does not exist`)
+      const taken = await stores.appleConfigs.domainsOfOtherTenants(tenantId, settings.managedDomains)
+      if (taken.length > 0)
+        throw new AppError('conflict', `another tenant manages ${taken.map((d) => `"${d}"`).join(', ')}`)
+      await stores.appleConfigs.put(config)
+      await this.#ensureResource(stores, tenantId, now)
+      await this.#ensureClient(stores, tenantId, settings.clientId, now)
+    })
+    this.#cache.delete(tenantId)
+    return config
+  }
+
+  async #ensureResource(stores: Stores, tenantId: string, now: number): Promise<void> {
+    if (await stores.resources.get(tenantId, appleEnrollmentAudience)) return
+    const resource: Resource = {
+      tenantId,
+      audience: appleEnrollmentAudience,
+      name: 'Apple device management (account-driven enrollment)',
+      scopes: [],
+      // Only the enrollment flows issue tokens for it; no client may exchange for it.
+      policy: { allowedClients: [], allowAnonymous: false },
+      accessTokenTtl: enrollmentTokenTtl,
+      createdAt: now,
+    }
+    await stores.resources.create(resource)
+  }
+
+  async #ensureClient(stores: Stores, tenantId: string, clientId: string, now: number): Promise<void> {
+    const redirectUris = [appleOAuthRedirectURL, appleURLs(this.#issuer(tenantId)).loginCallback]
+    const grantTypes = [GrantType.authorizationCode, GrantType.refreshToken]
+    const existing = await stores.clients.get(tenantId, clientId)
+    if (!existing) {
+      const client: Client = {
+        tenantId,
+        clientId,
+        name: 'Apple devices (account-driven enrollment)',
+        type: 'public',
+        secretHash: undefined,
+        grantTypes,
+        scopes: [appleOAuthScope],
+        redirectUris,
+        webOrigins: [],
+        appPolicy: undefined,
+        pkceRequired: false,
+        createdAt: now,
+      }
+      await stores.clients.create(client)
+      return
+    }
+    if (existing.type !== 'public')
+      throw new AppError(
+        'conflict',
+        `client "${clientId}" is confidential; Apple devices need a public client`,
+      )
+    await stores.clients.update(tenantId, clientId, {
+      grantTypes: [...new Set([...existing.grantTypes, ...grantTypes])],
+      scopes: [...new Set([...existing.scopes, appleOAuthScope])],
+      redirectUris: [...new Set([...existing.redirectUris, ...redirectUris])],
+      pkceRequired: false,
+    })
+  }
+}

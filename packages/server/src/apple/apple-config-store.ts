@@ -1,0 +1,28 @@
+import type { AppleSettings } from './apple-settings.ts'
+
+/** The tenant's device CA: issues the identity certificates of enrollment profiles. */
+export interface AppleDeviceCA {
+  keyType: 'ec' | 'rsa'
+  certificatePEM: string
+  /** PKCS #8 PEM, sealed with the master key. */
+  sealedPrivateKey: string
+}
+
+/** A tenant's Apple account-driven enrollment configuration. */
+export interface AppleConfig {
+  tenantId: string
+  settings: AppleSettings
+  ca: AppleDeviceCA | undefined
+  createdAt: number
+  updatedAt: number
+}
+
+export interface AppleConfigStore {
+  get(tenantId: string): Promise<AppleConfig | undefined>
+  /** The tenant whose managed domains include `domain` (lower case). */
+  tenantForDomain(domain: string): Promise<string | undefined>
+  /** Which of `domains` another tenant manages already. */
+  domainsOfOtherTenants(tenantId: string, domains: readonly string[]): Promise<string[]>
+  /** Creates or replaces the configuration, managed domains included. */
+  put(config: AppleConfig): Promise<void>
+}

@@ -1,0 +1,67 @@
+import type { EnrollmentType } from './apple-settings.ts'
+
+/**
+ * Where an enrollment stands: its profile was handed out, the device checked in (`Authenticate`),
+ * it is enrolled (`TokenUpdate`), or it left (`CheckOut`).
+ */
+export const AppleEnrollmentStatuses = ['profile_issued', 'authenticated', 'enrolled', 'checked_out'] as const
+export type AppleEnrollmentStatus = (typeof AppleEnrollmentStatuses)[number]
+
+/** What the device told us about itself, in its first request and its check-ins. */
+export interface AppleDeviceFacts {
+  /** Device enrollments only. */
+  udid: string | undefined
+  /** Apple's `EnrollmentID`: user enrollments have it instead of a UDID. */
+  userEnrollmentId: string | undefined
+  serialNumber: string | undefined
+  product: string | undefined
+  /** Build version (`VERSION`, `BuildVersion`). */
+  osBuild: string | undefined
+  osVersion: string | undefined
+  language: string | undefined
+}
+
+/** Where to push: set by the device's `TokenUpdate`. */
+export interface ApplePushTarget {
+  topic: string
+  /** Hexadecimal. */
+  token: string
+  magic: string
+}
+
+/** One device's enrollment of one person's account. */
+export interface AppleEnrollment {
+  id: string
+  tenantId: string
+  /** The signed-in person's profile. */
+  profileId: string
+  /** The token family the device's bearer tokens belong to; revoking it forces a new sign-in. */
+  grantId: string
+  enrollmentType: EnrollmentType
+  managedAppleId: string
+  status: AppleEnrollmentStatus
+  device: AppleDeviceFacts
+  push: ApplePushTarget | undefined
+  /** Hexadecimal serial of the identity certificate issued with the profile (PKCS #12 only). */
+  identitySerial: string | undefined
+  createdAt: number
+  updatedAt: number
+  lastSeenAt: number
+  checkedOutAt: number | undefined
+}
+
+export type AppleEnrollmentPatch = Partial<
+  Pick<AppleEnrollment, 'grantId' | 'status' | 'push' | 'lastSeenAt' | 'checkedOutAt'>
+> & { device?: Partial<AppleDeviceFacts> }
+
+export interface AppleEnrollmentStore {
+  get(tenantId: string, id: string): Promise<AppleEnrollment | undefined>
+  /** In id order (creation order), `limit` at most, after the id `after`. */
+  list(
+    tenantId: string,
+    options?: { profileId?: string; limit?: number; after?: string },
+  ): Promise<AppleEnrollment[]>
+  create(enrollment: AppleEnrollment): Promise<void>
+  /** Sets the given fields (and `updatedAt`); false if there is no such enrollment. */
+  update(tenantId: string, id: string, patch: AppleEnrollmentPatch, at: number): Promise<boolean>
+}

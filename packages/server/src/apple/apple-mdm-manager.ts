@@ -1,0 +1,343 @@
+import { timeOrderedId } from '../crypto/secrets.ts'
+import type { Clock } from '../domain/clock.ts'
+import { AppError } from '../errors/app-error.ts'
+import type { Store, Stores } from '../store/stores.ts'
+import type { Tenant } from '../store/tenant-store.ts'
+import type { AppleAuthorizer, AppleBearer } from './apple-authorization.ts'
+import type { AppleCommand, AppleCommandStatus } from './apple-command-store.ts'
+import type { AppleConfigManager } from './apple-config-manager.ts'
+import type { AppleConfig } from './apple-config-store.ts'
+import type { AppleDeviceFacts, AppleEnrollment, AppleEnrollmentPatch } from './apple-enrollment-store.ts'
+import {
+  buildPlist,
+  type PlistDict,
+  PlistError,
+  parsePlistDict,
+  plistData,
+  plistString,
+} from './plist-values.ts'
+import type { PushLog, PushNotifier } from './push-notifier.ts'
+
+/** How the check-in endpoint answers: 200, or 410 `Gone` (a user the server does not manage). */
+export interface CheckInAnswer {
+  status: 200 | 410
+}
+
+const reportStatuses: readonly AppleCommandStatus[] = [
+  'Acknowledged',
+  'Error',
+  'CommandFormatError',
+  'NotNow',
+]
+const requestTypePattern = /^[A-Za-z][A-Za-z0-9]{0,127}$/
+const maxPageSize = 500
+
+/**
+ * An enrollment's life after its profile: the check-in protocol (`Authenticate`, `TokenUpdate`,
+ * `CheckOut`), the server URL with its command queue, and what administrators do (send commands,
+ * force a new sign-in). Every request carries the person's bearer token (ongoing authorization);
+ * a message from the user channel of a Mac is accepted but changes nothing, since commands and
+ * pushes go to the device channel.
+ */
+export class AppleMdmManager {
+  readonly #store: Store
+  readonly #clock: Clock
+  readonly #configs: AppleConfigManager
+  readonly #authorizer: AppleAuthorizer
+  readonly #push: PushNotifier
+
+  constructor(options: {
+    store: Store
+    clock: Clock
+    configs: AppleConfigManager
+    authorizer: AppleAuthorizer
+    push: PushNotifier
+  }) {
+    this.#store = options.store
+    this.#clock = options.clock
+    this.#configs = options.configs
+    this.#authorizer = options.authorizer
+    this.#push = options.push
+  }
+
+  /** `PUT/POST {CheckInURL}`. */
+  async checkIn(
+    tenant: Tenant,
+    enrollmentId: string,
+    request: { body: Uint8Array; authorization: string | undefined },
+  ): Promise<CheckInAnswer> {
+    const message = parseMessage(request.body)
+    const type = text(message, 'MessageType', 64)
+    const authorized = await this.#bearer(tenant, request.authorization, { lenient: type === 'CheckOut' })
+    const now = this.#clock.now()
+    return this.#store.transaction(async (stores) => {
+      const { enrollment, userChannel } = await this.#enrollmentFor(
+        stores,
+        tenant,
+        enrollmentId,
+        authorized,
+        message,
+      )
+      const patch: AppleEnrollmentPatch = { lastSeenAt: now }
+      switch (type) {
+        case 'Authenticate':
+          if (!userChannel) {
+            patch.device = reportedFacts(message)
+            if (enrollment.status === 'profile_issued') patch.status = 'authenticated'
+          }
+          break
+        case 'TokenUpdate':
+          if (!userChannel) {
+            const token = data(message, 'Token')
+            const magic = text(message, 'PushMagic', 1024)
+            const topic = text(message, 'Topic', 255)
+            if (!token || !magic || !topic) throw invalid('TokenUpdate needs Token, PushMagic and Topic')
+            patch.push = { topic, token: Buffer.from(token).toString('hex'), magic }
+            patch.status = 'enrolled'
+          }
+          break
+        case 'CheckOut':
+          if (!userChannel) {
+            patch.status = 'checked_out'
+            patch.checkedOutAt = now
+            // The device is gone, and with it the use of its tokens.
+            await stores.grants.revoke(tenant.id, authorized.bearer.grantId, 'revoked', now)
+          }
+          break
+        case 'UserAuthenticate':
+          // Apple: a server that does not manage the user answers 410 to the first request.
+          return { status: 410 }
+        case 'GetToken':
+          throw invalid(`token service type "${text(message, 'TokenServiceType') ?? ''}" is not supported`)
+        default:
+          throw invalid(`check-in message type "${type ?? ''}" is not supported`)
+      }
+      await stores.appleEnrollments.update(tenant.id, enrollment.id, patch, now)
+      return { status: 200 }
+    })
+  }
+
+  /**
+   * `PUT/POST {ServerURL}`: records the result the device reports, then answers with the next
+   * queued command (an XML property list) or nothing. After `Idle` commands that were sent
+   * without an answer or postponed (`NotNow`) are due again; after a result, only new ones.
+   */
+  async connect(
+    tenant: Tenant,
+    enrollmentId: string,
+    request: { body: Uint8Array; authorization: string | undefined },
+  ): Promise<string | undefined> {
+    const message = parseMessage(request.body)
+    const status = text(message, 'Status', 64)
+    if (status !== 'Idle' && !reportStatuses.includes(status as AppleCommandStatus))
+      throw invalid(`Status "${status ?? ''}" is not one of Idle, ${reportStatuses.join(', ')}`)
+    const commandUUID = text(message, 'CommandUUID', 64)
+    if (status !== 'Idle' && !commandUUID) throw invalid('a command result needs its CommandUUID')
+    const authorized = await this.#bearer(tenant, request.authorization, { lenient: false })
+    const now = this.#clock.now()
+    return this.#store.transaction(async (stores) => {
+      const { enrollment, userChannel } = await this.#enrollmentFor(
+        stores,
+        tenant,
+        enrollmentId,
+        authorized,
+        message,
+      )
+      await stores.appleEnrollments.update(tenant.id, enrollment.id, { lastSeenAt: now }, now)
+      if (status !== 'Idle' && commandUUID) {
+        const recorded = await stores.appleCommands.recordResult(tenant.id, enrollment.id, commandUUID, {
+          status: status as AppleCommandStatus,
+          report: buildPlist(message),
+          at: now,
+        })
+        if (!recorded) throw invalid(`command ${commandUUID} was not sent to this enrollment`)
+      }
+      if (userChannel) return undefined
+      const next = await stores.appleCommands.next(
+        tenant.id,
+        enrollment.id,
+        status === 'Idle' ? ['queued', 'sent', 'NotNow'] : ['queued'],
+      )
+      if (!next) return undefined
+      await stores.appleCommands.markSent(tenant.id, next.commandUUID, now)
+      return buildPlist({ CommandUUID: next.commandUUID, Command: next.command })
+    })
+  }
+
+  /** Queues a command (Apple's `Command` dictionary) and asks the device to fetch it. */
+  async enqueue(
+    tenantId: string,
+    enrollmentId: string,
+    command: PlistDict,
+    context: { log: PushLog },
+  ): Promise<AppleCommand> {
+    const requestType = command.RequestType
+    if (typeof requestType !== 'string' || !requestTypePattern.test(requestType))
+      throw new AppError('invalid_input', 'RequestType must name an MDM command, like DeviceInformation')
+    const now = this.#clock.now()
+    const queued: AppleCommand = {
+      commandUUID: timeOrderedId(),
+      tenantId,
+      enrollmentId,
+      requestType,
+      command,
+      status: 'queued',
+      result: undefined,
+      createdAt: now,
+      sentAt: undefined,
+      completedAt: undefined,
+    }
+    const enrollment = await this.#store.transaction(async (stores) => {
+      const found = await this.#enrollment(stores, tenantId, enrollmentId)
+      if (found.status === 'checked_out')
+        throw new AppError('conflict', 'the device has left this enrollment')
+      await stores.appleCommands.create(queued)
+      return found
+    })
+    if (enrollment.push)
+      await this.#push.notify(enrollment.push, { tenantId, enrollmentId, log: context.log })
+    return queued
+  }
+
+  /**
+   * Revokes the enrollment's token family: the device's next request is answered with the
+   * challenge, and it signs in again (OAuth 2 devices cannot refresh either: the family is gone).
+   */
+  async revokeTokens(tenantId: string, enrollmentId: string): Promise<{ revoked: boolean }> {
+    const enrollment = await this.getEnrollment(tenantId, enrollmentId)
+    const revoked = await this.#store.grants.revoke(tenantId, enrollment.grantId, 'admin', this.#clock.now())
+    return { revoked }
+  }
+
+  async getEnrollment(tenantId: string, enrollmentId: string): Promise<AppleEnrollment> {
+    return this.#enrollment(this.#store, tenantId, enrollmentId)
+  }
+
+  /** A page of the tenant's enrollments and the `after` of the next page. */
+  async page(
+    tenantId: string,
+    options: { profileId?: string; limit?: number; after?: string } = {},
+  ): Promise<{ enrollments: AppleEnrollment[]; next: string | undefined }> {
+    const limit = options.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
+      throw new AppError('invalid_input', `limit must be 1–${maxPageSize}`)
+    const enrollments = await this.#store.appleEnrollments.list(tenantId, { ...options, limit: limit + 1 })
+    const more = enrollments.length > limit
+    const page = enrollments.slice(0, limit)
+    return { enrollments: page, next: more ? page.at(-1)?.id : undefined }
+  }
+
+  async commands(tenantId: string, enrollmentId: string): Promise<AppleCommand[]> {
+    await this.getEnrollment(tenantId, enrollmentId)
+    return this.#store.appleCommands.list(tenantId, enrollmentId)
+  }
+
+  async #enrollment(
+    stores: Pick<Stores, 'appleEnrollments'>,
+    tenantId: string,
+    id: string,
+  ): Promise<AppleEnrollment> {
+    const enrollment = /^[0-9a-v]{26}$/.test(id) ? await stores.appleEnrollments.get(tenantId, id) : undefined
+    if (!enrollment) throw new AppError('not_found', `Apple enrollment "${id}" does not exist`)
+    return enrollment
+  }
+
+  /** The request's bearer token, checked outside the transaction (verifying may load signing keys). */
+  async #bearer(
+    tenant: Tenant,
+    authorization: string | undefined,
+    options: { lenient: boolean },
+  ): Promise<{ config: AppleConfig; bearer: AppleBearer }> {
+    const config = await this.#configs.find(tenant.id)
+    if (!config) throw new AppError('not_found', 'Apple enrollment is not configured for this tenant')
+    return { config, bearer: await this.#authorizer.authorize(tenant, config, authorization, options) }
+  }
+
+  /**
+   * The bearer token must be the enrollment's person's; a token of a new family (after a new
+   * sign-in) becomes the enrollment's family. The device must be the enrollment's: its UDID or
+   * `EnrollmentID`, once reported, may not change.
+   */
+  async #enrollmentFor(
+    stores: Stores,
+    tenant: Tenant,
+    enrollmentId: string,
+    authorized: { config: AppleConfig; bearer: AppleBearer },
+    message: PlistDict,
+  ): Promise<{ enrollment: AppleEnrollment; userChannel: boolean }> {
+    const { config, bearer } = authorized
+    const enrollment = await this.#enrollment(stores, tenant.id, enrollmentId)
+    if (enrollment.status === 'checked_out')
+      throw new AppError('forbidden', 'the device has left this enrollment')
+    if (bearer.profileId !== enrollment.profileId)
+      throw new AppError('forbidden', 'the token belongs to another person than the enrollment')
+    await this.#authorizer.assertStillActive(stores, tenant, config, bearer)
+    if (bearer.grant && bearer.grantId !== enrollment.grantId)
+      await stores.appleEnrollments.update(
+        tenant.id,
+        enrollment.id,
+        { grantId: bearer.grantId },
+        this.#clock.now(),
+      )
+    const facts = reportedFacts(message)
+    if (facts.udid === undefined && facts.userEnrollmentId === undefined)
+      throw invalid('the message names no device (UDID or EnrollmentID)')
+    const mismatch =
+      (facts.udid !== undefined &&
+        enrollment.device.udid !== undefined &&
+        facts.udid !== enrollment.device.udid) ||
+      (facts.userEnrollmentId !== undefined &&
+        enrollment.device.userEnrollmentId !== undefined &&
+        facts.userEnrollmentId !== enrollment.device.userEnrollmentId)
+    if (mismatch) throw invalid('the message comes from another device than this enrollment')
+    const userChannel = ['UserID', 'EnrollmentUserID', 'UserShortName'].some(
+      (key) => message[key] !== undefined,
+    )
+    return { enrollment, userChannel }
+  }
+}
+
+function parseMessage(body: Uint8Array): PlistDict {
+  try {
+    return parsePlistDict(body)
+  } catch (error) {
+    if (error instanceof PlistError) throw invalid(error.message)
+    throw error
+  }
+}
+
+/** What check-in and server messages report about the device; only present keys are set. */
+function reportedFacts(message: PlistDict): Partial<AppleDeviceFacts> {
+  const facts: Partial<AppleDeviceFacts> = {
+    udid: text(message, 'UDID', 128),
+    userEnrollmentId: text(message, 'EnrollmentID', 128),
+    serialNumber: text(message, 'SerialNumber', 64),
+    product: text(message, 'ProductName', 64),
+    osBuild: text(message, 'BuildVersion', 64),
+    osVersion: text(message, 'OSVersion', 64),
+  }
+  return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== undefined))
+}
+
+/** A string of the message; a wrong type is the client's mistake (400). */
+function text(message: PlistDict, key: string, maxLength?: number): string | undefined {
+  try {
+    return plistString(message, key, maxLength)
+  } catch (error) {
+    if (error instanceof PlistError) throw invalid(error.message)
+    throw error
+  }
+}
+
+function data(message: PlistDict, key: string): Uint8Array | undefined {
+  try {
+    return plistData(message, key)
+  } catch (error) {
+    if (error instanceof PlistError) throw invalid(error.message)
+    throw error
+  }
+}
+
+function invalid(message: string): AppError {
+  return new AppError('invalid_input', message)
+}

@@ -1,0 +1,51 @@
+import type { SecretBox } from '../crypto/secret-box.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { TokenManager } from '../domain/token-manager.ts'
+import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+import type { Store } from '../store/stores.ts'
+import { AppleAuthorizer } from './apple-authorization.ts'
+import { AppleConfigManager } from './apple-config-manager.ts'
+import { AppleEnrollmentManager } from './apple-enrollment-manager.ts'
+import { AppleMdmManager } from './apple-mdm-manager.ts'
+import { AppleSignIn, type SignInCodes } from './apple-sign-in.ts'
+import { DeviceCertificateAuthority } from './device-ca.ts'
+import { LoggingPushNotifier, type PushNotifier } from './push-notifier.ts'
+
+/** Apple account-driven enrollment, as the HTTP routes and the CLI use it. */
+export interface AppleServices {
+  configs: AppleConfigManager
+  enrollments: AppleEnrollmentManager
+  signIn: AppleSignIn
+  mdm: AppleMdmManager
+}
+
+export function createAppleServices(options: {
+  store: Store
+  ephemeral: EphemeralStore
+  clock: Clock
+  tokens: TokenManager
+  /** Seals the device CAs' private keys. */
+  secretBox: SecretBox
+  /** The hosted login's authorization codes (the simple method signs in through them). */
+  codes: SignInCodes
+  push?: PushNotifier
+}): AppleServices {
+  const { store, clock, tokens } = options
+  const issuer = (tenantId: string): string => tokens.issuer(tenantId)
+  const ca = new DeviceCertificateAuthority({ secretBox: options.secretBox })
+  const configs = new AppleConfigManager({ store, clock, ca, issuer })
+  const authorizer = new AppleAuthorizer({ store, tokens })
+  const enrollments = new AppleEnrollmentManager({ store, clock, tokens, configs, authorizer, ca })
+  return {
+    configs,
+    enrollments,
+    signIn: new AppleSignIn({ ephemeral: options.ephemeral, codes: options.codes, enrollments, issuer }),
+    mdm: new AppleMdmManager({
+      store,
+      clock,
+      configs,
+      authorizer,
+      push: options.push ?? new LoggingPushNotifier(),
+    }),
+  }
+}

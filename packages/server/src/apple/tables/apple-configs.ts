@@ -1,0 +1,12 @@
+export interface AppleConfigsTable {
+  tenant_id: string
+  /** JSON of `AppleSettings` without the managed domains (they have their own table). */
+  settings: string
+  ca_key_type: 'ec' | 'rsa' | null
+  /** PEM. */
+  ca_certificate: string | null
+  /** PKCS #8 PEM sealed with the master key (`SecretBox`). */
+  ca_private_key: string | null
+  created_at: number
+  updated_at: number
+}

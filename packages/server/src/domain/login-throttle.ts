@@ -1,0 +1,80 @@
+import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+
+export interface LockoutLimit {
+  /** Failed sign-ins within `windowSeconds` that lock. */
+  failures: number
+  windowSeconds: number
+  /** How long a lock lasts. */
+  lockSeconds: number
+}
+
+export interface LoginThrottleLimits {
+  /** Failures for one email address, from anywhere. */
+  account: LockoutLimit
+  /** Failures from one client IP, whatever the email addresses. */
+  ip: LockoutLimit
+}
+
+export const defaultLoginThrottleLimits: LoginThrottleLimits = {
+  account: { failures: 5, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+  ip: { failures: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+}
+
+/**
+ * Lockout after repeated failed sign-ins, per account and per client IP, with its counters in the
+ * ephemeral store so every node of a cluster shares them. Accounts are counted by email whether
+ * or not they exist, so a lock reveals nothing about which emails have accounts.
+ */
+export class LoginThrottle {
+  readonly #store: EphemeralStore
+  readonly #limits: LoginThrottleLimits
+
+  constructor(store: EphemeralStore, limits: LoginThrottleLimits = defaultLoginThrottleLimits) {
+    this.#store = store
+    this.#limits = limits
+  }
+
+  /** Seconds until the account or the IP may try again; undefined when neither is locked. */
+  async lockedFor(tenantId: string, email: string, clientIP: string): Promise<number | undefined> {
+    const now = Date.now() / 1000
+    const until = await Promise.all([
+      this.#store.get(key('lock', 'account', tenantId, email)),
+      this.#store.get(key('lock', 'ip', tenantId, clientIP)),
+    ])
+    const remaining = until.filter((u) => u !== undefined).map((u) => Math.ceil(Number(u) - now))
+    return remaining.length > 0 ? Math.max(1, ...remaining) : undefined
+  }
+
+  /** Counts a failure; locks the account or the IP that reached its limit. */
+  async recordFailure(tenantId: string, email: string, clientIP: string): Promise<void> {
+    await Promise.all([
+      this.#count('account', tenantId, email, this.#limits.account),
+      this.#count('ip', tenantId, clientIP, this.#limits.ip),
+    ])
+  }
+
+  /** A successful sign-in clears the account's failures (not the IP's). */
+  async recordSuccess(tenantId: string, email: string): Promise<void> {
+    await this.#store.delete(key('failures', 'account', tenantId, email))
+  }
+
+  async #count(
+    scope: 'account' | 'ip',
+    tenantId: string,
+    subject: string,
+    limit: LockoutLimit,
+  ): Promise<void> {
+    const failures = await this.#store.increment(
+      key('failures', scope, tenantId, subject),
+      limit.windowSeconds,
+    )
+    if (failures < limit.failures) return
+    const until = Math.ceil(Date.now() / 1000) + limit.lockSeconds
+    await this.#store.set(key('lock', scope, tenantId, subject), String(until), limit.lockSeconds)
+    await this.#store.delete(key('failures', scope, tenantId, subject))
+  }
+}
+
+function key(kind: 'failures' | 'lock', scope: 'account' | 'ip', tenantId: string, subject: string): string {
+  return `login:${kind}:${scope}:${tenantId}:${subject}`
+}

@@ -1,0 +1,348 @@
+import { readFileSync } from 'node:fs'
+import { Type } from '@sinclair/typebox'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  type AuthorizationRequest,
+  authorizationResponseURL,
+  checkRedirectURI,
+  parseAuthorizationRequest,
+} from '../../authorization/authorization-request.ts'
+import type { Services } from '../../domain/services.ts'
+import { AppError } from '../../errors/app-error.ts'
+import { InvalidRequest, OAuthError } from '../../errors/oauth-error.ts'
+import type { Rejection } from '../../login/authentication-method.ts'
+import { type Interaction, InteractionGone, interactionLifetime } from '../../login/interaction-manager.ts'
+import type { LoginScreen } from '../../login/login-state.ts'
+import type { Tenant } from '../../store/tenant-store.ts'
+import { FormBody, TenantParams } from '../schemas.ts'
+import { interactionCookie, readCookie } from './cookies.ts'
+import { errorPage, loginPage, type PageFrame } from './pages.ts'
+import { cspSourceOf, setPageSecurityHeaders } from './security-headers.ts'
+
+const stylesheet = readFileSync(new URL('./login.css', import.meta.url), 'utf8')
+
+const rejectionStatus: Readonly<Record<Rejection['reason'], number>> = {
+  invalid_input: 400,
+  invalid_credentials: 401,
+  conflict: 409,
+  locked: 429,
+  rate_limited: 429,
+}
+
+const ScreenParams = Type.Object({
+  tenant: TenantParams.properties.tenant,
+  screen: Type.String({ maxLength: 16 }),
+})
+
+const screens: Readonly<Record<string, LoginScreen>> = { 'sign-in': 'sign_in', 'sign-up': 'sign_up' }
+
+/**
+ * `GET /authorize` and the hosted login pages under `/login`: plain HTML rendered here, no
+ * scripts, a strict CSP, an interaction cookie and a CSRF token in every form. Errors that cannot
+ * go back to a verified redirect URI are shown as pages; the others are redirected to it.
+ */
+export function loginRoutes(app: FastifyInstance, services: Services): void {
+  app.register(async (login) => {
+    login.setErrorHandler((error: FastifyError, request, reply) => {
+      let status =
+        error instanceof OAuthError || error instanceof AppError ? error.status : (error.statusCode ?? 500)
+      if (error.validation) status = 400
+      if (status >= 500) {
+        request.log.error(
+          { err: error, reqId: request.id, route: request.routeOptions.url },
+          'request failed',
+        )
+      }
+      return sendPage(reply, status, errorPage(frame(services, request.tenant), pageErrorFor(status)))
+    })
+    login.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('content-security-policy')) setPageSecurityHeaders(reply)
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+    })
+    const options = { schema: { params: TenantParams } }
+    const formOptions = { schema: { params: TenantParams, body: FormBody } }
+
+    login.get('/authorize', options, (request, reply) => authorize(services, request, reply))
+
+    login.get('/login', options, async (request, reply) => {
+      const interaction = await currentInteraction(services, request)
+      if (!interaction) return sendGone(services, request, reply)
+      return renderLogin(services, request, reply, interaction, { screen: interaction.state.screen })
+    })
+
+    login.get('/login/:screen', { schema: { params: ScreenParams } }, async (request, reply) => {
+      const screen = screens[(request.params as { screen: string }).screen]
+      if (!screen) throw new AppError('not_found', 'no such page')
+      const found = await currentInteraction(services, request)
+      if (!found) return sendGone(services, request, reply)
+      try {
+        const interaction = await services.login.show(found, screen)
+        return renderLogin(services, request, reply, interaction, { screen })
+      } catch (error) {
+        if (error instanceof InteractionGone) return sendGone(services, request, reply)
+        throw error
+      }
+    })
+
+    for (const [path, screen] of Object.entries(screens)) {
+      login.post(`/login/${path}`, formOptions, async (request, reply) => {
+        const checked = await checkedInteraction(services, request, reply)
+        if (!checked) return reply
+        const { csrf_token: _, ...fields } = request.body as Record<string, string>
+        try {
+          const outcome = await services.login.submit(request.tenant, checked, {
+            method: 'password',
+            action: screen,
+            fields,
+            clientIP: request.ip,
+          })
+          if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
+          return renderLogin(services, request, reply, checked, {
+            screen,
+            email: fields.email,
+            rejection: outcome.rejection,
+          })
+        } catch (error) {
+          if (error instanceof InteractionGone) return sendGone(services, request, reply)
+          throw error
+        }
+      })
+    }
+
+    login.post('/login/cancel', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      try {
+        return completed(services, request, reply, await services.login.cancel(request.tenant, checked))
+      } catch (error) {
+        if (error instanceof InteractionGone) return sendGone(services, request, reply)
+        throw error
+      }
+    })
+
+    login.get('/login/assets/login.css', options, async (_request, reply) =>
+      reply
+        .header('content-type', 'text/css; charset=utf-8')
+        .header('cache-control', 'public, max-age=3600')
+        .send(stylesheet),
+    )
+  })
+}
+
+async function authorize(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { tenant } = request
+  const { params, repeated } = queryParameters(request.raw.url ?? '')
+  const show = (message: string): FastifyReply =>
+    sendPage(
+      reply,
+      400,
+      errorPage(frame(services, tenant), { title: 'This sign-in link does not work', message }),
+    )
+  if (repeated.has('client_id')) return show('The link names the app more than once.')
+  const client =
+    params.client_id === undefined ? undefined : await services.clients.find(tenant.id, params.client_id)
+  if (!client) return show('The link does not name an app known here. Go back to the app and try again.')
+
+  let authorization: AuthorizationRequest
+  if (params.request_uri !== undefined) {
+    const pushed = await services.pushedRequests.take(tenant.id, params.request_uri)
+    if (!pushed || pushed.clientId !== client.clientId)
+      return show('The link has expired or was used already. Go back to the app and try again.')
+    authorization = pushed
+  } else {
+    let redirectUri: string
+    try {
+      if (repeated.has('redirect_uri')) throw new InvalidRequest('redirect_uri is repeated')
+      redirectUri = checkRedirectURI(client, params.redirect_uri)
+    } catch (error) {
+      if (error instanceof OAuthError)
+        return show('The app asked to return to an address it did not register.')
+      throw error
+    }
+    try {
+      const [first] = repeated
+      if (first !== undefined) throw new InvalidRequest(`parameter "${first}" is repeated`)
+      if (params.anonymous_token !== undefined)
+        throw new InvalidRequest(
+          'anonymous_token is accepted only in pushed authorization requests (POST /par)',
+        )
+      authorization = parseAuthorizationRequest(client, redirectUri, params, {
+        dpopJkt: undefined,
+        anonymous: undefined,
+      })
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error
+      return redirect(
+        reply,
+        authorizationResponseURL(redirectUri, errorResponse(services, tenant, error, params.state)),
+      )
+    }
+  }
+  if (authorization.prompt.includes('none')) {
+    // There are no sign-in sessions to reuse: someone always has to sign in.
+    const error = new OAuthError('login_required', 'the person must sign in')
+    return redirect(
+      reply,
+      authorizationResponseURL(
+        authorization.redirectUri,
+        errorResponse(services, tenant, error, authorization.state),
+      ),
+    )
+  }
+  const interaction = await services.login.start(tenant, authorization)
+  const cookie = interactionCookie(services.publicUrl, tenant.id)
+  reply.header('set-cookie', cookie.set(interaction.id, interactionLifetime))
+  return redirect(reply, `${services.tokens.issuer(tenant.id)}/login`)
+}
+
+function errorResponse(
+  services: Services,
+  tenant: Tenant,
+  error: OAuthError,
+  state: string | undefined,
+): Record<string, string | undefined> {
+  return {
+    error: error.code,
+    error_description: error.message,
+    state,
+    iss: services.tokens.issuer(tenant.id),
+  }
+}
+
+/** Query parameters as OAuth reads them, and the names sent more than once (RFC 6749 §3.1). */
+function queryParameters(url: string): { params: Record<string, string>; repeated: Set<string> } {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''
+  const params: Record<string, string> = Object.create(null)
+  const repeated = new Set<string>()
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name in params) repeated.add(name)
+    else params[name] = value
+  }
+  return { params, repeated }
+}
+
+async function currentInteraction(
+  services: Services,
+  request: FastifyRequest,
+): Promise<Interaction | undefined> {
+  const cookie = interactionCookie(services.publicUrl, request.tenant.id)
+  const id = readCookie(request.headers.cookie, cookie.name)
+  return id === undefined ? undefined : services.login.find(request.tenant.id, id)
+}
+
+/**
+ * The interaction of a form post, once it passed the CSRF checks: the per-interaction token in
+ * the form and, when the browser sends one, an `Origin` of this server. Otherwise the refusal is
+ * sent and undefined returned.
+ */
+async function checkedInteraction(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Interaction | undefined> {
+  const interaction = await currentInteraction(services, request)
+  if (!interaction) {
+    sendGone(services, request, reply)
+    return undefined
+  }
+  const origin = request.headers.origin
+  const token = (request.body as Record<string, string>).csrf_token
+  if (
+    (origin !== undefined && origin !== new URL(services.publicUrl).origin) ||
+    !services.login.hasCSRFToken(interaction, token)
+  ) {
+    sendPage(
+      reply,
+      403,
+      errorPage(frame(services, request.tenant), {
+        title: 'This form has expired',
+        message:
+          'The form was not sent from this sign-in page, or the page is out of date. Go back to the app and start again.',
+      }),
+    )
+    return undefined
+  }
+  return interaction
+}
+
+async function renderLogin(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  interaction: Interaction,
+  view: { screen: LoginScreen; email?: string | undefined; rejection?: Rejection },
+): Promise<FastifyReply> {
+  const { tenant } = request
+  const client = await services.clients.find(tenant.id, interaction.request.clientId)
+  const { rejection } = view
+  if (rejection?.retryAfter !== undefined) reply.header('retry-after', String(rejection.retryAfter))
+  setPageSecurityHeaders(reply, { formTargets: [cspSourceOf(interaction.request.redirectUri)] })
+  return sendPage(
+    reply,
+    rejection ? rejectionStatus[rejection.reason] : 200,
+    loginPage({
+      frame: frame(services, tenant),
+      screen: view.screen,
+      clientName: client?.name ?? interaction.request.clientId,
+      issuer: services.tokens.issuer(tenant.id),
+      csrfToken: interaction.csrfToken,
+      email: view.email ?? interaction.request.loginHint,
+      formError: rejection?.message,
+      fieldErrors: rejection?.fieldErrors ?? [],
+    }),
+  )
+}
+
+function completed(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  location: string,
+): FastifyReply {
+  reply.header('set-cookie', interactionCookie(services.publicUrl, request.tenant.id).clear())
+  return redirect(reply, location)
+}
+
+function sendGone(services: Services, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendPage(
+    reply,
+    400,
+    errorPage(frame(services, request.tenant), {
+      title: 'This sign-in has ended',
+      message:
+        'It expired, was cancelled or was finished in another window. Go back to the app and start again.',
+    }),
+  )
+}
+
+/** RFC 9700 §4.11: 303, so a form post is never re-sent to the client. */
+function redirect(reply: FastifyReply, location: string): FastifyReply {
+  return reply.code(303).header('location', location).send()
+}
+
+function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(body)
+}
+
+function frame(services: Services, tenant: Tenant | null | undefined): PageFrame {
+  return {
+    tenantName: tenant?.name,
+    stylesheet: tenant ? `${services.tokens.issuer(tenant.id)}/login/assets/login.css` : undefined,
+  }
+}
+
+function pageErrorFor(status: number): { title: string; message: string } {
+  if (status === 404) return { title: 'Page not found', message: 'There is no sign-in page at this address.' }
+  if (status === 429 || status === 503)
+    return { title: 'Please try again later', message: 'The sign-in service is busy. Try again in a minute.' }
+  if (status < 500)
+    return { title: 'Something is wrong with this request', message: 'Go back to the app and start again.' }
+  return {
+    title: 'Something went wrong',
+    message: 'The sign-in service could not handle this. Try again later.',
+  }
+}

@@ -1,0 +1,133 @@
+import type { FieldError } from '../../login/authentication-method.ts'
+import type { LoginScreen } from '../../login/login-state.ts'
+import { html, type SafeHTML } from './html.ts'
+
+/** What every page shows around its content. */
+export interface PageFrame {
+  /** The tenant's display name, when the tenant is known. */
+  tenantName: string | undefined
+  /** Absolute URL of the stylesheet (none on the error page of an unknown tenant). */
+  stylesheet: string | undefined
+}
+
+export interface LoginFormModel {
+  frame: PageFrame
+  screen: LoginScreen
+  clientName: string
+  /** The issuer URL: forms post to `{issuer}/login/…`. */
+  issuer: string
+  csrfToken: string
+  email: string | undefined
+  /** A message about the whole form (wrong credentials, lockout). */
+  formError: string | undefined
+  fieldErrors: readonly FieldError[]
+}
+
+export function loginPage(model: LoginFormModel): string {
+  const signUp = model.screen === 'sign_up'
+  const title = signUp ? 'Create an account' : 'Sign in'
+  const errors = new Map(model.fieldErrors.map((e) => [e.field, e.message]))
+  const hasErrors = model.formError !== undefined || errors.size > 0
+  // The first field with an error gets the focus, else the first field: keyboard users start there.
+  const focus = errors.has('email') || !errors.has('password') ? 'email' : 'password'
+  const action = `${model.issuer}/login/${signUp ? 'sign-up' : 'sign-in'}`
+  const content = html`
+    <h1>${title}</h1>
+    <p class="lead">to continue to <strong>${model.clientName}</strong></p>
+    ${hasErrors && errorSummary(model.formError, model.fieldErrors)}
+    <form method="post" action="${action}" novalidate${hasErrors && html` aria-describedby="form-error"`}>
+      <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+      ${field({
+        name: 'email',
+        label: 'Email address',
+        type: 'email',
+        autocomplete: 'username',
+        value: model.email,
+        error: errors.get('email'),
+        autofocus: focus === 'email',
+      })}
+      ${field({
+        name: 'password',
+        label: 'Password',
+        type: 'password',
+        autocomplete: signUp ? 'new-password' : 'current-password',
+        hint: signUp ? 'At least 8 characters. A few words together make a strong password.' : undefined,
+        error: errors.get('password'),
+        autofocus: focus === 'password',
+      })}
+      <button type="submit">${signUp ? 'Create account' : 'Sign in'}</button>
+    </form>
+    <p>${
+      signUp
+        ? html`Already have an account? <a href="${model.issuer}/login/sign-in">Sign in</a>`
+        : html`New here? <a href="${model.issuer}/login/sign-up">Create an account</a>`
+    }</p>
+    <form method="post" action="${model.issuer}/login/cancel" class="cancel">
+      <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+      <button type="submit" class="secondary">Cancel and go back to ${model.clientName}</button>
+    </form>`
+  return page(model.frame, hasErrors ? `Error: ${title}` : title, content)
+}
+
+export function errorPage(frame: PageFrame, error: { title: string; message: string }): string {
+  return page(
+    frame,
+    error.title,
+    html`
+    <h1>${error.title}</h1>
+    <p>${error.message}</p>`,
+  )
+}
+
+function errorSummary(formError: string | undefined, fieldErrors: readonly FieldError[]): SafeHTML {
+  return html`
+    <div class="alert" id="form-error" role="alert">
+      <h2>There is a problem</h2>
+      ${formError !== undefined && html`<p>${formError}</p>`}
+      ${fieldErrors.map((e) => html`<p><a href="#${e.field}">${e.message}</a></p>`)}
+    </div>`
+}
+
+function field(options: {
+  name: string
+  label: string
+  type: 'email' | 'password'
+  autocomplete: string
+  value?: string | undefined
+  hint?: string | undefined
+  error: string | undefined
+  autofocus: boolean
+}): SafeHTML {
+  const { name, error, hint } = options
+  const describedBy = [hint && `${name}-hint`, error && `${name}-error`].filter(Boolean).join(' ')
+  return html`
+      <div class="field">
+        <label for="${name}">${options.label}</label>
+        ${hint && html`<p class="hint" id="${name}-hint">${hint}</p>`}
+        ${error && html`<p class="field-error" id="${name}-error"><span class="visually-hidden">Error:</span> ${error}</p>`}
+        <input id="${name}" name="${name}" type="${options.type}" autocomplete="${options.autocomplete}" required${
+          options.type === 'email' && html` spellcheck="false" autocapitalize="none"`
+        }${options.value !== undefined && html` value="${options.value}"`}${
+          describedBy && html` aria-describedby="${describedBy}"`
+        }${error && html` aria-invalid="true"`}${options.autofocus && html` autofocus`}>
+      </div>`
+}
+
+function page(frame: PageFrame, title: string, content: SafeHTML): string {
+  const fullTitle = frame.tenantName ? `${title} – ${frame.tenantName}` : title
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${fullTitle}</title>
+${frame.stylesheet && html`<link rel="stylesheet" href="${frame.stylesheet}">`}
+</head>
+<body>
+<main>
+  ${frame.tenantName && html`<p class="brand">${frame.tenantName}</p>`}${content}
+</main>
+</body>
+</html>
+`.value
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict'
+import { build, type PlistValue, parse } from 'plist'
+
+/** A property list dictionary as the device sees one. */
+export type Dict = { [key: string]: PlistValue }
+
+/** A `WWW-Authenticate` challenge: its scheme and parameters. */
+export interface ParsedChallenge {
+  scheme: string
+  params: Record<string, string>
+}
+
+/**
+ * Parses one challenge (RFC 9110 §11.6.1) the way a lenient client does: parameters separated by
+ * commas, by whitespace, or both, values quoted (with `\` escapes) or bare tokens.
+ */
+export function parseChallenge(header: string): ParsedChallenge {
+  const match = /^\s*([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)\s*(.*)$/s.exec(header)
+  assert.ok(match, `not a challenge: ${header}`)
+  const params: Record<string, string> = {}
+  const param = /\s*,?\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))\s*,?/g
+  const rest = match[2]!
+  let end = 0
+  for (const found of rest.matchAll(param)) {
+    assert.equal(found.index, end, `unparsed challenge text in: ${header}`)
+    params[found[1]!.toLowerCase()] = found[2] === undefined ? found[3]! : found[2].replace(/\\(.)/g, '$1')
+    end = found.index + found[0].length
+  }
+  assert.equal(rest.slice(end).trim(), '', `unparsed challenge text in: ${header}`)
+  return { scheme: match[1]!, params }
+}
+
+export interface DeviceResponse {
+  status: number
+  headers: Headers
+  body: Buffer
+}
+
+export interface DiscoveredServer {
+  Version: string
+  BaseURL: string
+}
+
+/**
+ * Plays an iPhone (or iPad, Mac…) in Apple's account-driven enrollment, request by request, as
+ * Apple's documentation describes the client: service discovery (following redirects without
+ * adding the query again), the signed first POST, the challenge, the second POST with the bearer
+ * token, then the check-in and server protocols with that token on every request.
+ */
+export class DeviceEmulator {
+  readonly userIdentifier: string
+  readonly modelFamily: string
+  /** The signed MachineInfo it posts to the enrollment URL. */
+  readonly machineInfo: Buffer
+  /** `UDID` for a device enrollment, `EnrollmentID` for a user enrollment. */
+  readonly identifiers: { UDID?: string; EnrollmentID?: string }
+  accessToken: string | undefined
+  profile: Dict | undefined
+
+  constructor(options: {
+    userIdentifier: string
+    modelFamily: string
+    machineInfo: Buffer
+    identifiers: { UDID?: string; EnrollmentID?: string }
+  }) {
+    this.userIdentifier = options.userIdentifier
+    this.modelFamily = options.modelFamily
+    this.machineInfo = options.machineInfo
+    this.identifiers = options.identifiers
+  }
+
+  /** Step 2–3: `GET https://{domain}/.well-known/com.apple.remotemanagement`, on `origin`. */
+  async discover(origin: string): Promise<{ response: DeviceResponse; server?: DiscoveredServer }> {
+    const query = new URLSearchParams({
+      'user-identifier': this.userIdentifier,
+      'model-family': this.modelFamily,
+    })
+    let url = `${origin}/.well-known/com.apple.remotemanagement?${query}`
+    for (let hops = 0; ; hops++) {
+      assert.ok(hops < 5, 'too many redirects')
+      const response = await request('GET', url)
+      if (response.status >= 300 && response.status < 400) {
+        // Apple's client follows the redirect as it is: it does not add its query again.
+        url = new URL(response.headers.get('location')!, url).toString()
+        continue
+      }
+      if (response.status !== 200) return { response }
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/)
+      const document = JSON.parse(response.body.toString()) as { Servers: DiscoveredServer[] }
+      assert.equal(document.Servers.length, 1)
+      return { response, server: document.Servers[0]! }
+    }
+  }
+
+  /** Step 4–5 (and 12–13 with a token): the signed MachineInfo to the `BaseURL`. */
+  async postEnrollment(
+    baseURL: string,
+    options: { contentType?: string; body?: Buffer; token?: string } = {},
+  ): Promise<DeviceResponse> {
+    return request('POST', baseURL, {
+      body: options.body ?? this.machineInfo,
+      headers: {
+        'content-type': options.contentType ?? 'application/pkcs7-signature',
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+      },
+    })
+  }
+
+  /** Step 11: takes the access token from the sign-in's final redirect, as the web session does. */
+  acceptAuthenticationResult(location: string): string {
+    const url = new URL(location)
+    assert.equal(url.protocol, 'apple-remotemanagement-user-login:')
+    assert.equal(url.host, 'authentication-results')
+    const token = url.searchParams.get('access-token')
+    assert.ok(token, 'the result URL carries no access-token')
+    this.accessToken = token
+    return token
+  }
+
+  /** Step 13: checks the profile as the device does before it installs it, and keeps it. */
+  acceptProfile(response: DeviceResponse): Dict {
+    assert.equal(response.status, 200, response.body.toString())
+    assert.equal(response.headers.get('content-type'), 'application/x-apple-aspen-config')
+    const profile = parse(response.body.toString()) as Dict
+    this.profile = profile
+    return profile
+  }
+
+  /** The profile's `com.apple.mdm` payload. */
+  mdmPayload(): Dict {
+    const content = (this.profile?.PayloadContent ?? []) as Dict[]
+    const payload = content.find((p) => p.PayloadType === 'com.apple.mdm')
+    assert.ok(payload, 'the profile has no com.apple.mdm payload')
+    return payload
+  }
+
+  /** A check-in message (`PUT {CheckInURL}`), with this device's identifiers and the bearer token. */
+  checkIn(message: Dict, options: { token?: string | null } = {}): Promise<DeviceResponse> {
+    return this.#mdmRequest(
+      this.mdmPayload().CheckInURL as string,
+      'application/x-apple-aspen-mdm-checkin',
+      message,
+      options,
+    )
+  }
+
+  /** A server URL request (`PUT {ServerURL}`): `Idle`, or a command's result. */
+  connect(message: Dict, options: { token?: string | null } = {}): Promise<DeviceResponse> {
+    return this.#mdmRequest(
+      this.mdmPayload().ServerURL as string,
+      'application/x-apple-aspen-mdm',
+      message,
+      options,
+    )
+  }
+
+  #mdmRequest(
+    url: string,
+    contentType: string,
+    message: Dict,
+    options: { token?: string | null },
+  ): Promise<DeviceResponse> {
+    const token = options.token === undefined ? this.accessToken : options.token
+    return request('PUT', url, {
+      body: Buffer.from(build({ ...this.identifiers, ...message })),
+      headers: { 'content-type': contentType, ...(token && { authorization: `Bearer ${token}` }) },
+    })
+  }
+}
+
+async function request(
+  method: string,
+  url: string,
+  init: { body?: Buffer; headers?: Record<string, string> } = {},
+): Promise<DeviceResponse> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'user-agent': 'DeviceManagementClient/1.0', ...init.headers },
+    ...(init.body && { body: new Uint8Array(init.body) }),
+    redirect: 'manual',
+    signal: AbortSignal.timeout(10_000),
+  })
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: Buffer.from(await response.arrayBuffer()),
+  }
+}

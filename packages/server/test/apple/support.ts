@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
+import type { Services } from '../../src/domain/services.ts'
+import type { Grant } from '../../src/store/grant-store.ts'
+import type { Stores } from '../../src/store/stores.ts'
+
+/** The real device's signed first POST body (see `shared/fixtures/apple/README.md`). */
+export const fixtureName = 'enroll-body-iphone12-1.der'
+
+/**
+ * The shared fixtures sit beside the repository (`{repo}/../shared`); `ONRAMP_APPLE_FIXTURES`
+ * names another folder.
+ */
+export function readAppleFixture(name: string = fixtureName): Buffer {
+  const candidates = [
+    process.env.ONRAMP_APPLE_FIXTURES,
+    join(repositoryRoot(), '..', 'shared', 'fixtures', 'apple'),
+    fileURLToPath(new URL('../../../../../shared/fixtures/apple', import.meta.url)),
+  ].filter((dir): dir is string => dir !== undefined)
+  const found = candidates.map((dir) => join(dir, name)).find((path) => existsSync(path))
+  assert.ok(found, `fixture ${name} not found in ${candidates.join(', ')}`)
+  return readFileSync(found)
+}
+
+/** The folder of the workspace's root `package.json` (the one with `workspaces`). */
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && 'workspaces' in JSON.parse(readFileSync(manifest, 'utf8'))) return dir
+    const parent = dirname(dir)
+    assert.notEqual(parent, dir, 'no workspace root above the tests')
+    dir = parent
+  }
+}
+
+/** Calls the admin API of a test server. */
+export async function admin(
+  server: { url: string; adminToken: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely and assert on them
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${server.url}/admin/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${server.adminToken}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : undefined }
+}
+
+/**
+ * What the hosted login leaves behind when a person signs in for Apple enrollment: an identified
+ * profile with its identity (a local account's address; the same profile when the address signed
+ * in before) and a new token family of the tenant's Apple client. Stands in for the hosted login
+ * in tests of the enrollment protocol.
+ */
+export async function signedInPerson(
+  services: Services,
+  tenantId: string,
+  email: string,
+  options: { clientId?: string } = {},
+): Promise<{ profileId: string; grant: Grant }> {
+  const now = services.clock.now()
+  const tenant = await services.tenants.get(tenantId)
+  const known = await services.store.identities.find(tenantId, 'local', email)
+  const profileId = known?.profileId ?? timeOrderedId()
+  const grant: Grant = {
+    id: timeOrderedId(),
+    tenantId,
+    profileId,
+    clientId: options.clientId ?? 'apple-enrollment',
+    deviceId: undefined,
+    jkt: undefined,
+    scope: 'mdm',
+    acr: '1',
+    amr: ['pwd'],
+    createdAt: now,
+    expiresAt: now + tenant.settings.refreshTokenAbsoluteTtl,
+    revokedAt: undefined,
+    revokedReason: undefined,
+  }
+  await services.store.transaction(async (stores) => {
+    if (!known) await createPerson(stores, tenantId, profileId, email, now)
+    await stores.grants.create(grant)
+  })
+  return { profileId, grant }
+}
+
+async function createPerson(
+  stores: Stores,
+  tenantId: string,
+  profileId: string,
+  email: string,
+  now: number,
+): Promise<void> {
+  await stores.profiles.create({
+    id: profileId,
+    tenantId,
+    kind: 'identified',
+    createdAt: now,
+    lastActiveAt: now,
+    attachedAt: undefined,
+  })
+  await stores.identities.createIfAbsent({
+    id: timeOrderedId(),
+    tenantId,
+    provider: 'local',
+    subject: email,
+    profileId,
+    createdAt: now,
+  })
+}
+
+/** An access token of the tenant for the issuer, as the token endpoint gives the Apple client (OAuth 2 method). */
+export async function oauthAccessToken(services: Services, tenantId: string, grant: Grant): Promise<string> {
+  const tenant = await services.tenants.get(tenantId)
+  const { token } = await services.tokens.issueAccessToken(tenant, {
+    subject: grant.profileId,
+    audience: services.tokens.issuer(tenantId),
+    clientId: grant.clientId,
+    scope: grant.scope,
+    acr: grant.acr,
+    amr: grant.amr,
+    sid: grant.id,
+    ttl: tenant.settings.accessTokenTtl,
+  })
+  return token
+}

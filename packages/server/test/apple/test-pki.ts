@@ -1,0 +1,142 @@
+import { createHash, randomBytes, webcrypto } from 'node:crypto'
+import * as asn1js from 'asn1js'
+import * as pkijs from 'pkijs'
+
+const rsa = {
+  name: 'RSASSA-PKCS1-v1_5',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: 'SHA-256',
+}
+
+/** A certificate and its key, for signing test messages. */
+export interface TestIdentity {
+  certificate: pkijs.Certificate
+  privateKey: CryptoKey
+  /** PEM of the certificate. */
+  pem: string
+}
+
+/**
+ * A stand-in for Apple's device PKI: a root, an intermediate and a device certificate. Validity
+ * periods may lie in the past, as the real fixture's does.
+ */
+export async function testDevicePKI(options: { expired?: boolean } = {}): Promise<{
+  root: TestIdentity
+  intermediate: TestIdentity
+  device: TestIdentity
+}> {
+  const root = await issue('Test Root CA', undefined, { ca: true })
+  const intermediate = await issue('Test Device CA', root, { ca: true })
+  const device = await issue('41B39CB1-EA4D-4F68-8FA6-F686B6FAB424', intermediate, {
+    ca: false,
+    expired: options.expired,
+  })
+  return { root, intermediate, device }
+}
+
+async function issue(
+  commonName: string,
+  issuer: TestIdentity | undefined,
+  options: { ca: boolean; expired?: boolean },
+): Promise<TestIdentity> {
+  const keys = (await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify'])) as CryptoKeyPair
+  const certificate = new pkijs.Certificate()
+  certificate.version = 2
+  certificate.serialNumber = new asn1js.Integer({
+    valueHex: Buffer.concat([Buffer.from([0x11]), randomBytes(8)]),
+  })
+  const name = new pkijs.RelativeDistinguishedNames({
+    typesAndValues: [
+      new pkijs.AttributeTypeAndValue({
+        type: '2.5.4.3',
+        value: new asn1js.Utf8String({ value: commonName }),
+      }),
+    ],
+  })
+  certificate.subject = name
+  certificate.issuer = issuer ? issuer.certificate.subject : name
+  const now = Date.now()
+  certificate.notBefore.value = new Date(options.expired ? now - 3 * 365 * 86400_000 : now - 60_000)
+  certificate.notAfter.value = new Date(options.expired ? now - 86400_000 : now + 365 * 86400_000)
+  await certificate.subjectPublicKeyInfo.importKey(keys.publicKey)
+  certificate.extensions = [
+    new pkijs.Extension({
+      extnID: '2.5.29.19',
+      critical: true,
+      extnValue: new pkijs.BasicConstraints({ cA: options.ca }).toSchema().toBER(false),
+    }),
+    new pkijs.Extension({
+      extnID: '2.5.29.14',
+      extnValue: new asn1js.OctetString({
+        valueHex: createHash('sha1')
+          .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+          .digest(),
+      }).toBER(false),
+    }),
+  ]
+  await certificate.sign(issuer ? issuer.privateKey : keys.privateKey, 'SHA-256')
+  const der = Buffer.from(certificate.toSchema(true).toBER(false))
+  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`
+  return { certificate, privateKey: keys.privateKey, pem: pem.replace('\n\n', '\n') }
+}
+
+/**
+ * A CMS SignedData with `content` attached, signed (with signed attributes, as devices do) by
+ * `signer`, carrying `chain`. With `signer` undefined, the message has no signer at all.
+ */
+export async function signedMessage(
+  content: Buffer,
+  signer: TestIdentity | undefined,
+  chain: readonly TestIdentity[] = [],
+): Promise<Buffer> {
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({
+      eContentType: '1.2.840.113549.1.7.1',
+      eContent: new asn1js.OctetString({ valueHex: content }),
+    }),
+    certificates: chain.map((c) => c.certificate),
+  })
+  if (signer) {
+    const digest = createHash('sha256').update(content).digest()
+    signedData.signerInfos.push(
+      new pkijs.SignerInfo({
+        version: 1,
+        sid: new pkijs.IssuerAndSerialNumber({
+          issuer: signer.certificate.issuer,
+          serialNumber: signer.certificate.serialNumber,
+        }),
+        signedAttrs: new pkijs.SignedAndUnsignedAttributes({
+          type: 0,
+          attributes: [
+            new pkijs.Attribute({
+              type: '1.2.840.113549.1.9.3',
+              values: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.7.1' })],
+            }),
+            new pkijs.Attribute({
+              type: '1.2.840.113549.1.9.4',
+              values: [new asn1js.OctetString({ valueHex: digest })],
+            }),
+          ],
+        }),
+      }),
+    )
+    await signedData.sign(signer.privateKey, 0, 'SHA-256')
+  }
+  const contentInfo = new pkijs.ContentInfo({
+    contentType: '1.2.840.113549.1.7.2',
+    content: signedData.toSchema(true),
+  })
+  return Buffer.from(contentInfo.toSchema().toBER(false))
+}
+
+/** A MachineInfo property list, as devices sign it. */
+export function machineInfoPlist(fields: Record<string, string>): Buffer {
+  const entries = Object.entries(fields)
+    .map(([key, value]) => `\t<key>${key}</key>\n\t<string>${value}</string>\n`)
+    .join('')
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n${entries}</dict>\n</plist>\n`,
+  )
+}
