@@ -7,6 +7,8 @@ import type {
   CreateHttpCommonRequestResultEvent,
   EnrollAnonymousUserStatus,
   ExchangeIamTokenResultEvent,
+  LoginEvent,
+  LoginResultEvent,
   OfflineLoginResultEvent,
   SdkNotifications,
   SdkNotificationType,
@@ -37,6 +39,10 @@ export interface OnrampClient {
   offlineLogin(options?: { userIdentifier?: string; password?: string }): Promise<OfflineLoginResultEvent>
   exchangeToken(audience: string, options?: { forceUpdate?: boolean }): Promise<ExchangeIamTokenResultEvent>
   request(request: Omit<CreateHttpCommonRequest, 'type'>): Promise<CreateHttpCommonRequestResultEvent>
+  /** Progressive sign-in, step 1: `RedirectRequired` with the `authorizationUrl` to open in a browser. */
+  login(options: Omit<LoginEvent, 'type'>): Promise<LoginResultEvent>
+  /** Step 2: the URL the browser came back to (`redirectUri?code=…&state=…&iss=…`). */
+  completeLogin(callbackUrl: string): Promise<LoginResultEvent>
   clearTokenCache(behavior: ClearIamTokenCacheBehavior): Promise<StatusResultEvent<ClearIamTokenCacheStatus>>
   restart(): Promise<SdkStateResultEvent>
   getState(): Promise<SdkStateResultEvent>
@@ -60,6 +66,8 @@ export function createOnrampClient(options: OnrampOptions): OnrampClient {
     exchangeToken: (audience, exchange) =>
       controller.send({ type: 'ExchangeIamToken', audience, ...exchange }),
     request: (request) => controller.send({ type: 'CreateHttpCommonRequest', ...request }),
+    login: (login) => controller.send({ type: 'Login', ...login }),
+    completeLogin: (callbackUrl) => controller.send({ type: 'LoginCallback', callbackUrl }),
     clearTokenCache: (behavior) => controller.send({ type: 'ClearIamTokenCache', behavior }),
     restart: () => controller.send({ type: 'Restart' }),
     getState: () => controller.send({ type: 'GetSdkState' }),

@@ -85,6 +85,24 @@ export const ClearIamTokenCacheStatuses = [
   'InternalError',
 ] as const
 
+export const LoginStatuses = [
+  'Success',
+  /** `Login` only: open `authorizationUrl` in a browser, then send `LoginCallback`. */
+  'RedirectRequired',
+  'InvalidState',
+  'InvalidInput',
+  /** The person cancelled or the server refused the sign-in or its code. */
+  'AccessDenied',
+  'SessionExpired',
+  'NetworkError',
+  'Timeout',
+  'RateLimited',
+  'ServerError',
+  'ConfigurationError',
+  'StorageError',
+  'InternalError',
+] as const
+
 export const SdkStateStatuses = ['Success', 'InvalidState', 'StorageError', 'InternalError'] as const
 
 export type StartStatus = (typeof StartStatuses)[number]
@@ -93,6 +111,7 @@ export type OfflineLoginStatus = (typeof OfflineLoginStatuses)[number]
 export type ExchangeIamTokenStatus = (typeof ExchangeIamTokenStatuses)[number]
 export type CreateHttpCommonRequestStatus = (typeof CreateHttpCommonRequestStatuses)[number]
 export type ClearIamTokenCacheStatus = (typeof ClearIamTokenCacheStatuses)[number]
+export type LoginStatus = (typeof LoginStatuses)[number]
 export type SdkStateStatus = (typeof SdkStateStatuses)[number]
 
 /** Every status any result can carry. */
@@ -103,10 +122,14 @@ export type Status =
   | ExchangeIamTokenStatus
   | CreateHttpCommonRequestStatus
   | ClearIamTokenCacheStatus
+  | LoginStatus
   | SdkStateStatus
 
 /** The statuses that report a failure. */
-export type FailureStatus = Exclude<Status, 'Success' | 'UpdateAvailable' | 'UpdateNecessary'>
+export type FailureStatus = Exclude<
+  Status,
+  'Success' | 'UpdateAvailable' | 'UpdateNecessary' | 'RedirectRequired'
+>
 
 // Events the app sends.
 
@@ -176,6 +199,37 @@ export interface ClearIamTokenCacheEvent {
   behavior: ClearIamTokenCacheBehavior
 }
 
+/** What the hosted login shows first (`prompt`): `create` opens the sign-up form. */
+export const LoginPrompts = ['login', 'create', 'select_account', 'consent', 'none'] as const
+
+export type LoginPrompt = (typeof LoginPrompts)[number]
+
+/**
+ * Progressive sign-in, step 1: pushes an authorization request with the anonymous token (and a
+ * DPoP proof of the device key), keeps the PKCE verifier and `state` in storage, and answers
+ * `RedirectRequired` with the `authorizationUrl` the app opens in a browser.
+ */
+export interface LoginEvent {
+  type: 'Login'
+  /** One of the client's registered redirect URIs, where the browser comes back with the code. */
+  redirectUri: string
+  /** The scope of the person's tokens; `options.scope`, else the client's scopes, by default. */
+  scope?: string
+  prompt?: LoginPrompt
+  /** Fills in the email field of the hosted login. */
+  loginHint?: string
+}
+
+/**
+ * Progressive sign-in, step 2: the URL the browser was sent back to (`redirectUri?code&state&iss`
+ * or `?error&state&iss`). Checks `state` and `iss`, redeems the code with the PKCE verifier and a
+ * DPoP proof of the same device key, and stores the person's refresh token.
+ */
+export interface LoginCallbackEvent {
+  type: 'LoginCallback'
+  callbackUrl: string
+}
+
 /** Forgets everything in memory and reads storage again: an enrolled app is `LoginRequired` after it. */
 export interface RestartEvent {
   type: 'Restart'
@@ -192,6 +246,8 @@ export type SdkEvent =
   | ExchangeIamTokenEvent
   | CreateHttpCommonRequest
   | ClearIamTokenCacheEvent
+  | LoginEvent
+  | LoginCallbackEvent
   | RestartEvent
   | GetSdkStateEvent
 
@@ -199,12 +255,13 @@ export type SdkEvent =
 
 /** An enrolled user of this SDK instance. Nothing here is secret. */
 export interface SdkUser {
-  /** The anonymous subject (`sub` of its tokens). */
+  /** The subject of its tokens (`sub`): the anonymous profile, or the person's after a sign-in. */
   userIdentifier: string
   tenantId: string
   clientId: string
   deviceId: string
   authenticationMode: AuthenticationMode
+  /** False once a person signed in (`Login`): the tokens are theirs (`acr` ≥ 1). */
   isAnonymous: boolean
   /** Milliseconds since the epoch. */
   enrolledAt: number
@@ -268,6 +325,19 @@ export interface CreateHttpCommonRequestResultEvent extends ResultBase<CreateHtt
   body?: string
 }
 
+export interface LoginResultEvent extends ResultBase<LoginStatus> {
+  type: 'LoginResult'
+  /** With `RedirectRequired`: `{issuer}/authorize?client_id=…&request_uri=…`, good for 90 seconds. */
+  authorizationUrl?: string
+  /** With `Success`: the enrolled user, now the person. */
+  user?: SdkUser
+  /**
+   * With `Success`: the anonymous profile became the person's (same `sub`, attributes kept); false
+   * when the identity already belonged to a profile, whose tokens these now are.
+   */
+  isProfileKept?: boolean
+}
+
 export interface SdkStateResultEvent extends ResultBase<SdkStateStatus> {
   type: 'SdkStateResult'
   users: SdkUser[]
@@ -281,6 +351,8 @@ export interface SdkResults {
   ExchangeIamToken: ExchangeIamTokenResultEvent
   CreateHttpCommonRequest: CreateHttpCommonRequestResultEvent
   ClearIamTokenCache: StatusResultEvent<ClearIamTokenCacheStatus>
+  Login: LoginResultEvent
+  LoginCallback: LoginResultEvent
   Restart: SdkStateResultEvent
   GetSdkState: SdkStateResultEvent
 }
@@ -306,9 +378,23 @@ export interface TokenRefreshedEvent {
   expiresAt: number
 }
 
+/**
+ * A person signed in (`LoginCallback`): the IAM tokens are now theirs, the anonymous tokens and
+ * every exchanged token were dropped.
+ */
+export interface IdentityChangedEvent {
+  type: 'IdentityChanged'
+  userIdentifier: string
+  previousUserIdentifier: string
+  isAnonymous: boolean
+  /** See `LoginResultEvent.isProfileKept`. */
+  isProfileKept: boolean
+}
+
 export interface SdkNotifications {
   SdkStateChanged: SdkStateChangedEvent
   TokenRefreshed: TokenRefreshedEvent
+  IdentityChanged: IdentityChangedEvent
 }
 
 export type SdkNotificationType = keyof SdkNotifications

@@ -43,6 +43,8 @@ export type EnrollmentRecord = {
   deviceId: string
   authenticationMode: AuthenticationMode
   hardwareKey: boolean
+  /** False once a person signed in; absent (anonymous) in records of older SDKs. */
+  isAnonymous?: boolean
   scope?: string
   /** Milliseconds since the epoch. */
   enrolledAt: number
@@ -98,7 +100,7 @@ export function userOf(record: EnrollmentRecord): SdkUser {
     clientId: record.clientId,
     deviceId: record.deviceId,
     authenticationMode: record.authenticationMode,
-    isAnonymous: true,
+    isAnonymous: record.isAnonymous !== false,
     enrolledAt: record.enrolledAt,
   }
 }
@@ -116,6 +118,7 @@ function isEnrollmentRecord(value: unknown): value is EnrollmentRecord {
     strings.every((s) => typeof s === 'string' && s.length > 0) &&
     isAuthenticationMode(record.authenticationMode) &&
     typeof record.hardwareKey === 'boolean' &&
+    (record.isAnonymous === undefined || typeof record.isAnonymous === 'boolean') &&
     typeof record.enrolledAt === 'number' &&
     Number.isInteger(record.failedAttempts) &&
     isProtection(record.protection) &&

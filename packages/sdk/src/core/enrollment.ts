@@ -4,6 +4,7 @@ import type { EnrollAnonymousUserEvent } from '../events.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { DPoPNonces } from './dpop-nonces.ts'
 import type { EnrollmentRecord, EnrollmentStore, VaultSecrets } from './enrollment-record.ts'
+import { forgetPendingLogin } from './progressive-login.ts'
 import { SdkFailure } from './sdk-failure.ts'
 import { createProtection, sealSecrets } from './secret-vault.ts'
 import { TokenEndpoint } from './token-endpoint.ts'
@@ -133,6 +134,7 @@ export async function eraseEnrollment(
   const stored = await context.store.load().catch(() => undefined)
   if (stored !== undefined && stored.deviceId !== record.deviceId) return
   await context.store.delete()
+  await forgetPendingLogin(context.options)
   await context.options.keyStore.deleteKeys().catch(() => {})
   if (record.protection.mode === 'biometric')
     await context.options.biometricProvider

@@ -10,6 +10,10 @@ import {
   type ExchangeIamTokenEvent,
   type ExchangeIamTokenResultEvent,
   ExchangeIamTokenStatuses,
+  type LoginCallbackEvent,
+  type LoginEvent,
+  type LoginResultEvent,
+  LoginStatuses,
   type OfflineLoginEvent,
   type OfflineLoginResultEvent,
   OfflineLoginStatuses,
@@ -36,6 +40,7 @@ import { ExchangeCache } from './exchange-cache.ts'
 import { sendCommonRequest } from './http-client.ts'
 import { offlineLogin, WrongPassword } from './offline-login.ts'
 import { JWEPayloadEncryptor, type PayloadEncryptor } from './payload-encryption.ts'
+import { checkLoginEvent, completeLogin, loginEndpoint, startLogin } from './progressive-login.ts'
 import { SdkFailure } from './sdk-failure.ts'
 import { type SdkEventType, SdkEventTypes, type SdkState, SdkStateMachine } from './sdk-state.ts'
 import type { TokenManager } from './token-manager.ts'
@@ -56,6 +61,8 @@ const statusesOf: { readonly [T in SdkEventType]: readonly Status[] } = {
   ExchangeIamToken: ExchangeIamTokenStatuses,
   CreateHttpCommonRequest: CreateHttpCommonRequestStatuses,
   ClearIamTokenCache: ClearIamTokenCacheStatuses,
+  Login: LoginStatuses,
+  LoginCallback: LoginStatuses,
   Restart: SdkStateStatuses,
   GetSdkState: SdkStateStatuses,
 }
@@ -66,6 +73,8 @@ const serializedEvents: ReadonlySet<SdkEventType> = new Set([
   'EnrollAnonymousUser',
   'OfflineLogin',
   'ClearIamTokenCache',
+  'Login',
+  'LoginCallback',
   'Restart',
 ])
 
@@ -149,6 +158,10 @@ export class MasterController {
         return this.#request(event)
       case 'ClearIamTokenCache':
         return this.#clear(event)
+      case 'Login':
+        return this.#login(event)
+      case 'LoginCallback':
+        return this.#loginCallback(event)
       case 'Restart':
         return this.#restart()
       case 'GetSdkState':
@@ -295,6 +308,51 @@ export class MasterController {
     return { type: 'StatusResult', status: 'Success', sdkState: this.#machine.state }
   }
 
+  async #login(event: LoginEvent): Promise<LoginResultEvent> {
+    const session = this.#requireSession()
+    checkLoginEvent(event, session.tokens)
+    const anonymousToken = await this.#whileSessionLasts(session, 'Login', session.tokens.accessToken())
+    const authorizationUrl = await startLogin(event, anonymousToken, this.#loginContext(session))
+    return {
+      type: 'LoginResult',
+      status: 'RedirectRequired',
+      sdkState: this.#machine.state,
+      authorizationUrl,
+    }
+  }
+
+  async #loginCallback(event: LoginCallbackEvent): Promise<LoginResultEvent> {
+    if (typeof event.callbackUrl !== 'string') throw new SdkFailure('InvalidInput', 'callbackUrl is required')
+    const session = this.#requireSession()
+    const { previousUserIdentifier } = await this.#whileSessionLasts(
+      session,
+      'LoginCallback',
+      completeLogin(event, this.#loginContext(session)),
+    )
+    // The exchanged tokens are the anonymous identity's: the next exchange uses the person's token.
+    session.exchanges.clear()
+    const record = session.tokens.record
+    this.#record = record
+    const user = userOf(record)
+    const isProfileKept = user.userIdentifier === previousUserIdentifier
+    this.#emit({
+      type: 'IdentityChanged',
+      userIdentifier: user.userIdentifier,
+      previousUserIdentifier,
+      isAnonymous: user.isAnonymous,
+      isProfileKept,
+    })
+    return { type: 'LoginResult', status: 'Success', sdkState: this.#machine.state, user, isProfileKept }
+  }
+
+  #loginContext(session: Session): Parameters<typeof startLogin>[2] {
+    return {
+      options: this.#options,
+      tokens: session.tokens,
+      endpoint: loginEndpoint(session.tokens, this.#options, this.#nonces),
+    }
+  }
+
   async #restart(): Promise<SdkStateResultEvent> {
     try {
       await this.#endSession()
@@ -415,6 +473,9 @@ export class MasterController {
         }
       case 'ExchangeIamToken':
         return { type: 'ExchangeIamTokenResult', ...base }
+      case 'Login':
+      case 'LoginCallback':
+        return { type: 'LoginResult', ...base }
       case 'CreateHttpCommonRequest':
         return { type: 'CreateHttpCommonRequestResult', ...base }
       case 'Restart':

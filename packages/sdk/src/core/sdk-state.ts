@@ -11,6 +11,8 @@ export const SdkEventTypes = [
   'ExchangeIamToken',
   'CreateHttpCommonRequest',
   'ClearIamTokenCache',
+  'Login',
+  'LoginCallback',
   'Restart',
   'GetSdkState',
 ] as const
@@ -26,6 +28,9 @@ export type SdkEventType = (typeof SdkEventTypes)[number]
  *   failed (storage unreadable) or the app must update (`UpdateNecessary`).
  * - `OfflineLogin` may fall back to `ActivationRequired` when a lockout erased the enrollment or
  *   the server no longer accepts its refresh token; so may every call that refreshes tokens.
+ * - `Login` and `LoginCallback` (progressive sign-in) need an unlocked enrollment; they keep the
+ *   state (the identity changes, reported by `IdentityChanged`), unless a refresh finds the
+ *   session ended.
  * - `Restart` forgets everything in memory and reads storage again (another instance may have
  *   enrolled or deleted the enrollment meanwhile); if storage cannot be read, the SDK needs
  *   `Start` again.
@@ -51,6 +56,8 @@ const transitions: { readonly [S in SdkState]: Partial<Record<SdkEventType, read
     ExchangeIamToken: ['LoggedIn', 'ActivationRequired'],
     CreateHttpCommonRequest: ['LoggedIn', 'ActivationRequired'],
     ClearIamTokenCache: ['LoggedIn', 'LoginRequired', 'ActivationRequired'],
+    Login: ['LoggedIn', 'ActivationRequired'],
+    LoginCallback: ['LoggedIn', 'ActivationRequired'],
     Restart: ['ActivationRequired', 'LoginRequired', 'Uninitialised'],
     GetSdkState: ['LoggedIn'],
   },

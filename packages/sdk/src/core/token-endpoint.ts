@@ -32,17 +32,44 @@ export class TokenEndpoint {
    * with the server's nonce; every other error becomes an `SdkFailure` with the OAuth code.
    */
   async request(parameters: Record<string, string>, deviceKey: CryptoKeyPair): Promise<TokenResponse> {
+    return parseTokenResponse(await this.#postWithProof(this.url, parameters, deviceKey))
+  }
+
+  /**
+   * RFC 9126 pushed authorization request, with a DPoP proof of `deviceKey` (the code is then
+   * bound to it); the `request_uri` and its lifetime in seconds.
+   */
+  async pushAuthorizationRequest(
+    parameters: Record<string, string>,
+    deviceKey: CryptoKeyPair,
+  ): Promise<{ requestUri: string; expiresIn: number }> {
+    const json = (await this.#postWithProof(`${this.#options.issuer}/par`, parameters, deviceKey)) as
+      | { request_uri?: unknown; expires_in?: unknown }
+      | undefined
+    if (typeof json?.request_uri !== 'string' || typeof json.expires_in !== 'number')
+      throw new SdkFailure(
+        'ServerError',
+        'the pushed authorization request was answered without a request_uri',
+      )
+    return { requestUri: json.request_uri, expiresIn: json.expires_in }
+  }
+
+  async #postWithProof(
+    url: string,
+    parameters: Record<string, string>,
+    deviceKey: CryptoKeyPair,
+  ): Promise<unknown> {
     const body = new URLSearchParams({ ...parameters, client_id: this.#options.clientId }).toString()
     for (let attempt = 1; ; attempt++) {
       const proof = await createDPoPProof(deviceKey, {
         method: 'POST',
-        url: this.url,
-        nonce: this.#options.nonces.get(this.url),
+        url,
+        nonce: this.#options.nonces.get(url),
         now: Math.floor(this.#options.clock.now() / 1000),
       })
-      const { response, json } = await this.#post(this.url, body, { dpop: proof })
-      const nonce = this.#options.nonces.remember(this.url, response)
-      if (response.ok) return parseTokenResponse(json)
+      const { response, json } = await this.#post(url, body, { dpop: proof })
+      const nonce = this.#options.nonces.remember(url, response)
+      if (response.ok) return json
       const error = json as Partial<OAuthErrorResponse> | undefined
       if (error?.error === 'use_dpop_nonce' && nonce !== undefined && attempt === 1) continue
       throw failureOfResponse(response.status, error)

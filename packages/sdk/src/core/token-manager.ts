@@ -1,6 +1,7 @@
 import { GrantType, TokenType } from '@onramp/protocol'
 import type { Clock } from '../adapters/clock.ts'
 import type { Lock } from '../adapters/lock.ts'
+import { readJWTClaims } from '../crypto/jwt.ts'
 import type { ExchangedToken } from '../events.ts'
 import { withEnrollmentLock } from './enrollment-lock.ts'
 import type { EnrollmentRecord, EnrollmentStore, VaultSecrets } from './enrollment-record.ts'
@@ -93,6 +94,45 @@ export class TokenManager {
         throw new SdkFailure('AccessDenied', error.message, { oauthError: 'invalid_grant' })
       throw error
     }
+  }
+
+  /**
+   * Redeems an authorization code (progressive sign-in) with a proof of the same device key, under
+   * the namespace's lock, and saves the person's tokens in the record before anyone uses them:
+   * other tabs and processes then take them instead of rotating the anonymous refresh token, which
+   * the server has revoked when the profile was attached.
+   */
+  async redeemCode(parameters: Record<string, string>): Promise<{ previousUserIdentifier: string }> {
+    return withEnrollmentLock(this.#options.lock, async () => {
+      await this.#ensureSaved()
+      await this.#takeStoredTokens()
+      const previousUserIdentifier = this.#record.userIdentifier
+      const response = await this.#options.endpoint.request(
+        { ...parameters, grant_type: GrantType.authorizationCode },
+        this.deviceKey,
+      )
+      const claims = readJWTClaims(response.access_token)
+      if (typeof claims?.sub !== 'string' || !response.refresh_token)
+        throw new SdkFailure('ServerError', 'the code was redeemed without a subject or a refresh token')
+      const now = this.#options.clock.now()
+      this.#secrets = {
+        ...this.#secrets,
+        refreshToken: response.refresh_token,
+        accessToken: response.access_token,
+        accessTokenReceivedAt: now,
+        accessTokenExpiresAt: now + response.expires_in * 1000,
+      }
+      const { scope: _, ...record } = this.#record
+      this.#record = {
+        ...record,
+        userIdentifier: claims.sub,
+        isAnonymous: claims.acr === '0',
+        ...(response.scope !== undefined && { scope: response.scope }),
+      }
+      this.#isSaved = false
+      await this.#ensureSaved()
+      return { previousUserIdentifier }
+    })
   }
 
   /** RFC 7009: ends the token family at the server, with the newest refresh token stored. */

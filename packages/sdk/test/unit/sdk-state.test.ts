@@ -30,6 +30,8 @@ describe('state machine', () => {
       'ExchangeIamToken',
       'CreateHttpCommonRequest',
       'ClearIamTokenCache',
+      'Login',
+      'LoginCallback',
       'Restart',
       'GetSdkState',
     ])
@@ -74,6 +76,8 @@ describe('master controller states', () => {
       audience: 'api',
     },
     ClearIamTokenCache: { type: 'ClearIamTokenCache', behavior: 'Logout' },
+    Login: { type: 'Login', redirectUri: 'https://app.example/callback' },
+    LoginCallback: { type: 'LoginCallback', callbackUrl: 'https://app.example/callback?code=c&state=s' },
     Restart: { type: 'Restart' },
     GetSdkState: { type: 'GetSdkState' },
   }
