@@ -7,6 +7,7 @@ import { DPoPVerifier } from '../dpop/dpop-verifier.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { InteractionManager } from '../login/interaction-manager.ts'
 import { PasswordMethod } from '../login/password-method.ts'
+import { UpstreamOIDCMethod } from '../login/upstream-oidc-method.ts'
 import type { Store } from '../store/stores.ts'
 import { AuthorizationCodeManager } from './authorization-code-manager.ts'
 import { ClientManager } from './client-manager.ts'
@@ -55,6 +56,8 @@ export interface Services {
   pushedRequests: PushedAuthorizationRequests
   /** The hosted login's interactions and their state machine. */
   login: InteractionManager
+  /** Sign-in through the tenants' upstream OpenID Connect providers. */
+  upstreamLogin: UpstreamOIDCMethod
   profileMerger: ProfileMerger
   /** Apple account-driven enrollment. */
   apple: AppleServices
@@ -80,6 +83,12 @@ export function createServices(options: ServiceOptions): Services {
     throttle: new LoginThrottle(options.ephemeral),
     rateLimiter,
   })
+  const upstreamSecrets = new SecretBox(derive('upstream-client-secrets'))
+  const upstreamLogin = new UpstreamOIDCMethod({
+    secretBox: upstreamSecrets,
+    clock,
+    issuer: (tenantId) => tokens.issuer(tenantId),
+  })
   const authorizationCodes = new AuthorizationCodeManager({
     store,
     clock,
@@ -92,7 +101,7 @@ export function createServices(options: ServiceOptions): Services {
     clock,
     publicUrl: options.publicUrl,
     keys,
-    tenants: new TenantManager({ store, keys, clock }),
+    tenants: new TenantManager({ store, keys, clock, upstreamSecrets }),
     clients: new ClientManager({ store, clock }),
     resources: new ResourceManager({ store, clock }),
     tokens,
@@ -113,10 +122,11 @@ export function createServices(options: ServiceOptions): Services {
     login: new InteractionManager({
       store: options.ephemeral,
       clock,
-      methods: [new PasswordMethod({ accounts: localAccounts, clock })],
+      methods: [new PasswordMethod({ accounts: localAccounts, clock }), upstreamLogin],
       codes: authorizationCodes,
       issuer: (tenantId) => tokens.issuer(tenantId),
     }),
+    upstreamLogin,
     profileMerger: new ProfileMerger({ store, clock, limits: profiles.limits }),
     apple: createAppleServices({
       store,

@@ -1,4 +1,6 @@
+import type { SecretBox } from '../crypto/secret-box.ts'
 import { AppError } from '../errors/app-error.ts'
+import { prepareUpstreamProviders, type UpstreamProviderInput } from '../login/upstream-providers.ts'
 import type { Resource } from '../store/resource-store.ts'
 import type { Store } from '../store/stores.ts'
 import { MergePolicies, type Tenant, type TenantSettings } from '../store/tenant-store.ts'
@@ -15,18 +17,25 @@ export const defaultTenantSettings: TenantSettings = {
   mergePolicy: 'none',
 }
 
+/** Settings as an administrator gives them: upstream providers with their secrets in the clear. */
+export type TenantSettingsInput = Omit<TenantSettings, 'upstreamProviders'> & {
+  upstreamProviders?: UpstreamProviderInput[]
+}
+
 const tenantIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 export class TenantManager {
   readonly #store: Store
   readonly #keys: KeyManager
   readonly #clock: Clock
+  readonly #upstreamSecrets: SecretBox
   readonly #cache = new TTLCache<Tenant | undefined>({ ttlMilliseconds: 5000 })
 
-  constructor(options: { store: Store; keys: KeyManager; clock: Clock }) {
+  constructor(options: { store: Store; keys: KeyManager; clock: Clock; upstreamSecrets: SecretBox }) {
     this.#store = options.store
     this.#keys = options.keys
     this.#clock = options.clock
+    this.#upstreamSecrets = options.upstreamSecrets
   }
 
   /** The tenant for a request, from a short-lived cache. */
@@ -46,7 +55,11 @@ export class TenantManager {
   }
 
   /** Creates the tenant with its first signing key, atomically. */
-  async create(input: { id: string; name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant> {
+  async create(input: {
+    id: string
+    name?: string
+    settings?: Partial<TenantSettingsInput>
+  }): Promise<Tenant> {
     if (!tenantIdPattern.test(input.id)) {
       throw new AppError(
         'invalid_input',
@@ -56,7 +69,7 @@ export class TenantManager {
     const tenant: Tenant = {
       id: input.id,
       name: input.name ?? input.id,
-      settings: validateSettings({ ...defaultTenantSettings, ...input.settings }),
+      settings: this.#settings(input.id, defaultTenantSettings, input.settings),
       createdAt: this.#clock.now(),
     }
     await this.#store.transaction(async (stores) => {
@@ -69,12 +82,33 @@ export class TenantManager {
     return tenant
   }
 
-  async update(id: string, patch: { name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant> {
+  async update(
+    id: string,
+    patch: { name?: string; settings?: Partial<TenantSettingsInput> },
+  ): Promise<Tenant> {
     const tenant = await this.get(id)
-    const settings = validateSettings({ ...tenant.settings, ...patch.settings })
+    const settings = this.#settings(id, tenant.settings, patch.settings)
     await this.#store.tenants.update(id, { name: patch.name ?? tenant.name, settings })
     this.#cache.delete(id)
     return { ...tenant, name: patch.name ?? tenant.name, settings }
+  }
+
+  /** The previous settings with the patch applied, checked, upstream client secrets sealed. */
+  #settings(
+    tenantId: string,
+    previous: TenantSettings,
+    patch: Partial<TenantSettingsInput> | undefined,
+  ): TenantSettings {
+    const { upstreamProviders, ...rest } = patch ?? {}
+    const settings = validateSettings({ ...previous, ...rest })
+    const providers =
+      upstreamProviders === undefined
+        ? (previous.upstreamProviders ?? [])
+        : prepareUpstreamProviders(tenantId, upstreamProviders, {
+            previous: previous.upstreamProviders ?? [],
+            secretBox: this.#upstreamSecrets,
+          })
+    return providers.length > 0 ? { ...settings, upstreamProviders: providers } : settings
   }
 
   async delete(id: string): Promise<void> {

@@ -18,7 +18,16 @@ export interface FieldError {
   message: string
 }
 
-export type RejectionReason = 'invalid_input' | 'invalid_credentials' | 'conflict' | 'locked' | 'rate_limited'
+export type RejectionReason =
+  | 'invalid_input'
+  | 'invalid_credentials'
+  | 'conflict'
+  | 'locked'
+  | 'rate_limited'
+  /** The upstream provider said no (the person declined, or it refused the request). */
+  | 'upstream_denied'
+  /** The upstream provider could not be reached or answered wrongly, or the round trip did not match. */
+  | 'upstream_failed'
 
 /** Why a method did not authenticate, worded for the person at the form. */
 export interface Rejection {
@@ -29,9 +38,32 @@ export interface Rejection {
   retryAfter?: number
 }
 
+/**
+ * A round trip the browser makes before the method can decide: `pending` is kept with the
+ * interaction (server-side) and handed back to `resume` when the browser returns.
+ */
+export interface RoundTrip {
+  location: string
+  pending: PendingRoundTrip
+}
+
+export interface PendingRoundTrip {
+  method: string
+  /** What the browser's return must match, e.g. the `state` sent upstream. */
+  values: Readonly<Record<string, string>>
+}
+
 export type MethodResult =
   | { status: 'authenticated'; authentication: Authentication }
   | { status: 'rejected'; rejection: Rejection }
+  | { status: 'redirect'; roundTrip: RoundTrip }
+
+export interface ResumeInput {
+  tenant: Tenant
+  pending: PendingRoundTrip
+  /** The URL the browser came back to, with its query. */
+  returnURL: URL
+}
 
 export interface MethodInput {
   tenant: Tenant
@@ -44,12 +76,13 @@ export interface MethodInput {
 
 /**
  * One way to sign in at the hosted login. The login state machine calls `authenticate` with what
- * the person submitted and moves on when a method reports an authentication. Passwords are the
- * first method; passkeys and upstream OpenID Connect providers plug in here next (they will add
- * results that ask the browser for a round trip: a WebAuthn ceremony, a redirect upstream).
+ * the person submitted and moves on when a method reports an authentication. A method that needs
+ * the browser to go somewhere first (an upstream provider) answers `redirect`, and `resume` gets
+ * the browser's return.
  */
 export interface AuthenticationMethod {
   readonly id: string
   readonly actions: readonly string[]
   authenticate(input: MethodInput): Promise<MethodResult>
+  resume?(input: ResumeInput): Promise<MethodResult>
 }

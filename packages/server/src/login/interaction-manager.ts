@@ -9,7 +9,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { Tenant } from '../store/tenant-store.ts'
-import type { AuthenticationMethod, Rejection } from './authentication-method.ts'
+import type { AuthenticationMethod, MethodResult, Rejection } from './authentication-method.ts'
 import {
   type AuthenticatingState,
   initialLoginState,
@@ -39,6 +39,8 @@ export type SubmitOutcome =
   | { type: 'rejected'; interaction: Interaction; rejection: Rejection }
   /** The interaction is over: send the browser back to the client. */
   | { type: 'redirect'; location: string }
+  /** The interaction goes on elsewhere first (an upstream provider): send the browser there. */
+  | { type: 'round_trip'; location: string }
 
 /** The interaction ended (completed in another tab, cancelled, expired) while a request was on its way. */
 export class InteractionGone extends Error {
@@ -123,12 +125,60 @@ export class InteractionManager {
       fields: input.fields,
       clientIP: input.clientIP,
     })
-    if (result.status === 'rejected') return { type: 'rejected', interaction, rejection: result.rejection }
-    const state = transition(interaction.state, {
-      type: 'authenticated',
-      authentication: result.authentication,
-    })
-    return { type: 'redirect', location: await this.#complete(tenant, interaction, state) }
+    return this.#outcome(tenant, interaction, result)
+  }
+
+  /**
+   * The browser came back from a round trip (an upstream provider's callback). Only the method
+   * that sent it away, with what it kept, decides; the round trip is used up either way.
+   */
+  async resume(
+    tenant: Tenant,
+    interaction: Interaction,
+    input: { method: string; returnURL: URL },
+  ): Promise<SubmitOutcome> {
+    const pending = interaction.state.roundTrip
+    const method = this.#methods.get(input.method)
+    const next = {
+      ...interaction,
+      state: transition(interaction.state, { type: 'returned' }) as AuthenticatingState,
+    }
+    if (!pending || pending.method !== input.method || !method?.resume) {
+      return {
+        type: 'rejected',
+        interaction,
+        rejection: {
+          reason: 'upstream_failed',
+          message: 'This sign-in did not start here, or was already used. Try again.',
+          fieldErrors: [],
+        },
+      }
+    }
+    await this.#save(next)
+    const result = await method.resume({ tenant, pending, returnURL: input.returnURL })
+    return this.#outcome(tenant, next, result)
+  }
+
+  async #outcome(tenant: Tenant, interaction: Interaction, result: MethodResult): Promise<SubmitOutcome> {
+    switch (result.status) {
+      case 'rejected':
+        return { type: 'rejected', interaction, rejection: result.rejection }
+      case 'redirect': {
+        const state = transition(interaction.state, {
+          type: 'redirected',
+          roundTrip: result.roundTrip.pending,
+        })
+        await this.#save({ ...interaction, state: state as AuthenticatingState })
+        return { type: 'round_trip', location: result.roundTrip.location }
+      }
+      case 'authenticated': {
+        const state = transition(interaction.state, {
+          type: 'authenticated',
+          authentication: result.authentication,
+        })
+        return { type: 'redirect', location: await this.#complete(tenant, interaction, state) }
+      }
+    }
   }
 
   /** The person gave up: the client gets `access_denied`. */

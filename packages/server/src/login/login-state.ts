@@ -1,4 +1,4 @@
-import type { Authentication } from './authentication-method.ts'
+import type { Authentication, PendingRoundTrip } from './authentication-method.ts'
 
 /** The forms of the `authenticating` step. */
 export type LoginScreen = 'sign_in' | 'sign_up'
@@ -6,6 +6,8 @@ export type LoginScreen = 'sign_in' | 'sign_up'
 export interface AuthenticatingState {
   step: 'authenticating'
   screen: LoginScreen
+  /** The browser was sent away (to an upstream provider) and is expected back with these. */
+  roundTrip?: PendingRoundTrip
 }
 
 /**
@@ -26,6 +28,10 @@ export type LoginEvent =
   | { type: 'authenticated'; authentication: Authentication }
   /** The person gave up: the client gets `access_denied`. */
   | { type: 'cancel' }
+  /** A method sent the browser away; only the latest round trip can come back. */
+  | { type: 'redirected'; roundTrip: PendingRoundTrip }
+  /** The browser came back (whatever it brought): the round trip is used up. */
+  | { type: 'returned' }
 
 export class InvalidLoginTransition extends Error {
   constructor(state: LoginState, event: LoginEvent) {
@@ -44,7 +50,11 @@ export function transition(state: LoginState, event: LoginEvent): LoginState {
   if (state.step === 'authenticating') {
     switch (event.type) {
       case 'show':
-        return { step: 'authenticating', screen: event.screen }
+        return { ...state, screen: event.screen }
+      case 'redirected':
+        return { ...state, roundTrip: event.roundTrip }
+      case 'returned':
+        return { step: 'authenticating', screen: state.screen }
       case 'authenticated':
         return { step: 'authenticated', authentication: event.authentication }
       case 'cancel':

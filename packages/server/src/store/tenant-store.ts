@@ -7,6 +7,18 @@ export const MergePolicies = ['none', 'prefer-existing', 'prefer-anonymous'] as 
 
 export type MergePolicy = (typeof MergePolicies)[number]
 
+/** An upstream OpenID Connect provider people of the tenant can sign in with (identity provider `oidc:{name}`). */
+export interface UpstreamProvider {
+  /** Lower-case letters, digits and dashes; part of the callback URL and of the identity provider. */
+  name: string
+  issuer: string
+  clientId: string
+  /** Sealed under the master key (bound to the tenant and the name); absent for public clients. */
+  sealedClientSecret?: string
+  /** Always includes `openid`. */
+  scopes: string[]
+}
+
 export interface TenantSettings {
   /** Access token lifetime, seconds. */
   accessTokenTtl: number
@@ -19,6 +31,8 @@ export interface TenantSettings {
   /** Anonymous profiles unused this many days are deleted. */
   anonymousInactivityDays: number
   mergePolicy: MergePolicy
+  /** Absent in settings stored before upstream providers existed: none. */
+  upstreamProviders?: UpstreamProvider[]
 }
 
 export interface Tenant {

@@ -22,6 +22,7 @@ describe('admin API: tenants', () => {
       dpop_nonce: false,
       anonymous_inactivity_days: 30,
       merge_policy: 'none',
+      upstream_providers: [],
     })
     assert.equal(created.body.id, id)
     assert.equal(created.body.name, 'Shop')

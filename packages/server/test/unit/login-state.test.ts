@@ -34,12 +34,31 @@ describe('the login state machine', () => {
     assert.deepEqual(transition(start, { type: 'cancel' }), { step: 'cancelled' })
   })
 
+  it('keeps the latest round trip while authenticating, and uses it up when the browser returns', () => {
+    const start = initialLoginState({ create: false })
+    const first = { method: 'oidc', values: { state: 'a' } }
+    const second = { method: 'oidc', values: { state: 'b' } }
+    const away = transition(transition(start, { type: 'redirected', roundTrip: first }), {
+      type: 'redirected',
+      roundTrip: second,
+    })
+    assert.deepEqual(away, { step: 'authenticating', screen: 'sign_in', roundTrip: second })
+    assert.deepEqual(transition(away, { type: 'show', screen: 'sign_up' }), {
+      step: 'authenticating',
+      screen: 'sign_up',
+      roundTrip: second,
+    })
+    assert.deepEqual(transition(away, { type: 'returned' }), start)
+  })
+
   it('refuses every event once the login has ended', () => {
     const ended: LoginState[] = [{ step: 'authenticated', authentication }, { step: 'cancelled' }]
     const events: LoginEvent[] = [
       { type: 'show', screen: 'sign_in' },
       { type: 'authenticated', authentication },
       { type: 'cancel' },
+      { type: 'redirected', roundTrip: { method: 'oidc', values: {} } },
+      { type: 'returned' },
     ]
     for (const state of ended) {
       for (const event of events) assert.throws(() => transition(state, event), InvalidLoginTransition)

@@ -1,10 +1,21 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
-import { MergePolicies, type MergePolicy, type TenantSettings } from '../../store/tenant-store.ts'
+import type { TenantSettingsInput } from '../../domain/tenant-manager.ts'
+import { maxUpstreamProviders } from '../../login/upstream-providers.ts'
+import { MergePolicies, type MergePolicy } from '../../store/tenant-store.ts'
 import { Name, NoContent, Seconds, StrictObject, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { TenantView, tenantView } from './views.ts'
+
+/** `client_secret` is write-only: sealed when stored, never in a response. */
+const UpstreamProviderInput = StrictObject({
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }),
+  issuer: Type.String({ minLength: 1, maxLength: 2048 }),
+  client_id: Type.String({ minLength: 1, maxLength: 255 }),
+  client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 20 })),
+})
 
 const SettingsInput = StrictObject({
   access_token_ttl: Type.Optional(Seconds),
@@ -13,6 +24,7 @@ const SettingsInput = StrictObject({
   dpop_nonce: Type.Optional(Type.Boolean()),
   anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
   merge_policy: Type.Optional(Type.Unsafe<MergePolicy>({ type: 'string', enum: [...MergePolicies] })),
+  upstream_providers: Type.Optional(Type.Array(UpstreamProviderInput, { maxItems: maxUpstreamProviders })),
 })
 
 const CreateTenantBody = StrictObject({
@@ -78,7 +90,7 @@ export function tenantRoutes(app: FastifyInstance, services: Services): void {
   )
 }
 
-function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<TenantSettings> {
+function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<TenantSettingsInput> {
   return defined({
     accessTokenTtl: settings.access_token_ttl,
     refreshTokenIdleTtl: settings.refresh_token_idle_ttl,
@@ -86,5 +98,11 @@ function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<Tenan
     dpopNonce: settings.dpop_nonce,
     anonymousInactivityDays: settings.anonymous_inactivity_days,
     mergePolicy: settings.merge_policy,
+    upstreamProviders: settings.upstream_providers?.map((provider) => ({
+      name: provider.name,
+      issuer: provider.issuer,
+      clientId: provider.client_id,
+      ...defined({ clientSecret: provider.client_secret, scopes: provider.scopes }),
+    })),
   })
 }

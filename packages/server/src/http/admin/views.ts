@@ -23,6 +23,16 @@ export const TenantView = Type.Object({
     dpop_nonce: Type.Boolean(),
     anonymous_inactivity_days: Type.Integer(),
     merge_policy: Type.String(),
+    upstream_providers: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        issuer: Type.String(),
+        client_id: Type.String(),
+        scopes: Type.Array(Type.String()),
+        /** Whether a secret is set: the secret itself is never shown. */
+        has_client_secret: Type.Boolean(),
+      }),
+    ),
   }),
   created_at: Timestamp,
 })
@@ -39,6 +49,13 @@ export function tenantView(tenant: Tenant): Static<typeof TenantView> {
       dpop_nonce: settings.dpopNonce,
       anonymous_inactivity_days: settings.anonymousInactivityDays,
       merge_policy: settings.mergePolicy,
+      upstream_providers: (settings.upstreamProviders ?? []).map((provider) => ({
+        name: provider.name,
+        issuer: provider.issuer,
+        client_id: provider.clientId,
+        scopes: provider.scopes,
+        has_client_secret: provider.sealedClientSecret !== undefined,
+      })),
     },
     created_at: tenant.createdAt,
   }

@@ -11,7 +11,12 @@ import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { InvalidRequest, OAuthError } from '../../errors/oauth-error.ts'
 import type { Rejection } from '../../login/authentication-method.ts'
-import { type Interaction, InteractionGone, interactionLifetime } from '../../login/interaction-manager.ts'
+import {
+  type Interaction,
+  InteractionGone,
+  interactionLifetime,
+  type SubmitOutcome,
+} from '../../login/interaction-manager.ts'
 import type { LoginScreen } from '../../login/login-state.ts'
 import type { Tenant } from '../../store/tenant-store.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
@@ -27,11 +32,19 @@ const rejectionStatus: Readonly<Record<Rejection['reason'], number>> = {
   conflict: 409,
   locked: 429,
   rate_limited: 429,
+  // Whatever the upstream provider or the browser brought back, it is not this server's failure.
+  upstream_denied: 403,
+  upstream_failed: 400,
 }
 
 const ScreenParams = Type.Object({
   tenant: TenantParams.properties.tenant,
   screen: Type.String({ maxLength: 16 }),
+})
+
+const ProviderParams = Type.Object({
+  tenant: TenantParams.properties.tenant,
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }),
 })
 
 const screens: Readonly<Record<string, LoginScreen>> = { 'sign-in': 'sign_in', 'sign-up': 'sign_up' }
@@ -97,6 +110,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
             clientIP: request.ip,
           })
           if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
+          if (outcome.type === 'round_trip') return redirect(reply, outcome.location)
           return renderLogin(services, request, reply, checked, {
             screen,
             email: fields.email,
@@ -108,6 +122,37 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         }
       })
     }
+
+    login.post(
+      '/login/upstream/:name',
+      { schema: { params: ProviderParams, body: FormBody } },
+      async (request, reply) => {
+        const checked = await checkedInteraction(services, request, reply)
+        if (!checked) return reply
+        const { name } = request.params as { name: string }
+        return settle(services, request, reply, checked, () =>
+          services.login.submit(request.tenant, checked, {
+            method: services.upstreamLogin.id,
+            action: 'redirect',
+            fields: { provider: name },
+            clientIP: request.ip,
+          }),
+        )
+      },
+    )
+
+    // The upstream provider sends the browser back here: a top-level GET, so the Lax cookie comes
+    // along; the `state` kept with the interaction stands in for the CSRF token.
+    login.get('/login/callback/:name', { schema: { params: ProviderParams } }, async (request, reply) => {
+      const interaction = await currentInteraction(services, request)
+      if (!interaction) return sendGone(services, request, reply)
+      const { name } = request.params as { name: string }
+      const query = (request.raw.url ?? '').split('?')[1] ?? ''
+      const returnURL = new URL(`${services.upstreamLogin.callbackURL(request.tenant.id, name)}?${query}`)
+      return settle(services, request, reply, interaction, () =>
+        services.login.resume(request.tenant, interaction, { method: services.upstreamLogin.id, returnURL }),
+      )
+    })
 
     login.post('/login/cancel', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
@@ -127,6 +172,33 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         .send(stylesheet),
     )
   })
+}
+
+/** Sends the browser where a submission or a return leads, or back to the sign-in form with why not. */
+async function settle(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  interaction: Interaction,
+  run: () => Promise<SubmitOutcome>,
+): Promise<FastifyReply> {
+  try {
+    const outcome = await run()
+    switch (outcome.type) {
+      case 'redirect':
+        return completed(services, request, reply, outcome.location)
+      case 'round_trip':
+        return redirect(reply, outcome.location)
+      case 'rejected':
+        return renderLogin(services, request, reply, interaction, {
+          screen: interaction.state.screen,
+          rejection: outcome.rejection,
+        })
+    }
+  } catch (error) {
+    if (error instanceof InteractionGone) return sendGone(services, request, reply)
+    throw error
+  }
 }
 
 async function authorize(
@@ -280,7 +352,12 @@ async function renderLogin(
   const client = await services.clients.find(tenant.id, interaction.request.clientId)
   const { rejection } = view
   if (rejection?.retryAfter !== undefined) reply.header('retry-after', String(rejection.retryAfter))
-  setPageSecurityHeaders(reply, { formTargets: [cspSourceOf(interaction.request.redirectUri)] })
+  setPageSecurityHeaders(reply, {
+    formTargets: [
+      cspSourceOf(interaction.request.redirectUri),
+      ...services.upstreamLogin.formTargets(tenant),
+    ],
+  })
   return sendPage(
     reply,
     rejection ? rejectionStatus[rejection.reason] : 200,
@@ -293,6 +370,7 @@ async function renderLogin(
       email: view.email ?? interaction.request.loginHint,
       formError: rejection?.message,
       fieldErrors: rejection?.fieldErrors ?? [],
+      upstreamProviders: (tenant.settings.upstreamProviders ?? []).map((provider) => provider.name),
     }),
   )
 }

@@ -21,6 +21,8 @@ export interface LoginFormModel {
   /** A message about the whole form (wrong credentials, lockout). */
   formError: string | undefined
   fieldErrors: readonly FieldError[]
+  /** The tenant's upstream OpenID Connect providers, by name: one button each. */
+  upstreamProviders: readonly string[]
 }
 
 export function loginPage(model: LoginFormModel): string {
@@ -57,6 +59,7 @@ export function loginPage(model: LoginFormModel): string {
       })}
       <button type="submit">${signUp ? 'Create account' : 'Sign in'}</button>
     </form>
+    ${model.upstreamProviders.length > 0 && upstreamButtons(model)}
     <p>${
       signUp
         ? html`Already have an account? <a href="${model.issuer}/login/sign-in">Sign in</a>`
@@ -67,6 +70,21 @@ export function loginPage(model: LoginFormModel): string {
       <button type="submit" class="secondary">Cancel and go back to ${model.clientName}</button>
     </form>`
   return page(model.frame, hasErrors ? `Error: ${title}` : title, content)
+}
+
+/** One form per provider, each a single button: a form post carries the CSRF token, no script needed. */
+function upstreamButtons(model: LoginFormModel): SafeHTML {
+  return html`
+    <div class="upstream" role="group" aria-label="Other ways to sign in">
+      <p class="divider">or</p>
+      ${model.upstreamProviders.map(
+        (name) => html`
+      <form method="post" action="${model.issuer}/login/upstream/${name}">
+        <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+        <button type="submit" class="secondary">Continue with ${name}</button>
+      </form>`,
+      )}
+    </div>`
 }
 
 export function errorPage(frame: PageFrame, error: { title: string; message: string }): string {
