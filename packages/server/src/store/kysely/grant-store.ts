@@ -41,42 +41,39 @@ export class KyselyGrantStore implements GrantStore {
   }
 
   async revoke(tenantId: string, id: string, reason: GrantRevocationReason, at: number): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('grants')
-      .set({ revoked_at: at, revoked_reason: reason })
-      .where('id', '=', id)
-      .where('tenant_id', '=', tenantId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-    return affected(result) > 0
+    return (await this.#revokeWhere(tenantId, 'id', id, reason, at)) > 0
   }
 
-  async revokeForDevice(
+  revokeForDevice(
     tenantId: string,
     deviceId: string,
     reason: GrantRevocationReason,
     at: number,
   ): Promise<number> {
-    const result = await this.#db
-      .updateTable('grants')
-      .set({ revoked_at: at, revoked_reason: reason })
-      .where('device_id', '=', deviceId)
-      .where('tenant_id', '=', tenantId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-    return affected(result)
+    return this.#revokeWhere(tenantId, 'device_id', deviceId, reason, at)
   }
 
-  async revokeForProfile(
+  revokeForProfile(
     tenantId: string,
     profileId: string,
+    reason: GrantRevocationReason,
+    at: number,
+  ): Promise<number> {
+    return this.#revokeWhere(tenantId, 'profile_id', profileId, reason, at)
+  }
+
+  /** Revokes the tenant's still-active grants whose `column` is `value`; returns how many. */
+  async #revokeWhere(
+    tenantId: string,
+    column: 'id' | 'device_id' | 'profile_id',
+    value: string,
     reason: GrantRevocationReason,
     at: number,
   ): Promise<number> {
     const result = await this.#db
       .updateTable('grants')
       .set({ revoked_at: at, revoked_reason: reason })
-      .where('profile_id', '=', profileId)
+      .where(column, '=', value)
       .where('tenant_id', '=', tenantId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst()
