@@ -66,7 +66,7 @@ export async function closeServices(services: Services): Promise<void> {
 /** Starts the server: listening on the configured port(s), demo tenant seeded on an empty database. */
 export async function startServer(config: Config): Promise<Runtime> {
   const services = await openServices(config)
-  const seeded = config.seedDemo ? await seedDemoTenant(services) : false
+  const seeded = config.seedDemo ? await seedDemoTenant(services, { shopURL: config.demoShopUrl }) : false
   const admin = loadAdminToken(config)
   const appOptions = {
     services,

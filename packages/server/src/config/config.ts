@@ -14,6 +14,7 @@ export interface Config {
   masterKey: string | undefined
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   seedDemo: boolean
+  demoShopUrl: string
   trustProxy: boolean
   enrollmentRateLimit: boolean
   enrollmentLimitPerIp: number
@@ -81,6 +82,13 @@ export const configOptions: readonly Option[] = [
     description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`',
   },
   { key: 'seedDemo', kind: 'boolean', default: true, description: 'seed tenant `demo` on an empty database' },
+  {
+    key: 'demoShopUrl',
+    kind: 'url',
+    default: 'http://localhost:3000',
+    description:
+      'where the demo shop runs (`npm run demo`): the seeded `demo-app` allows its origin and `/callback`',
+  },
   {
     key: 'trustProxy',
     kind: 'boolean',
