@@ -20,5 +20,5 @@ export type {
   TokenExchangeRequest,
 } from './token-request.ts'
 export type { AccessTokenClaims, TokenResponse } from './token-response.ts'
-export { AnonymousACR, PasswordACR } from './token-response.ts'
+export { AnonymousACR, PasskeyACR, PasswordACR } from './token-response.ts'
 export { TokenType } from './token-types.ts'

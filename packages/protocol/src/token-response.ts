@@ -37,3 +37,9 @@ export const AnonymousACR = '0'
  * account's password (`amr` `pwd`). See docs/progressive-authentication.md for the levels.
  */
 export const PasswordACR = '1'
+
+/**
+ * `acr` of a person's tokens after a phishing-resistant sign-in at the hosted login: a passkey
+ * with user verification (`amr` `hwk` or `swk`, `user`, `mfa`).
+ */
+export const PasskeyACR = '2'

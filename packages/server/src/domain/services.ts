@@ -6,6 +6,7 @@ import { DPoPNonces } from '../dpop/dpop-nonces.ts'
 import { DPoPVerifier } from '../dpop/dpop-verifier.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { InteractionManager } from '../login/interaction-manager.ts'
+import { PasskeyMethod } from '../login/passkey-method.ts'
 import { PasswordMethod } from '../login/password-method.ts'
 import { UpstreamOIDCMethod } from '../login/upstream-oidc-method.ts'
 import type { Store } from '../store/stores.ts'
@@ -122,7 +123,11 @@ export function createServices(options: ServiceOptions): Services {
     login: new InteractionManager({
       store: options.ephemeral,
       clock,
-      methods: [new PasswordMethod({ accounts: localAccounts, clock }), upstreamLogin],
+      methods: [
+        new PasswordMethod({ accounts: localAccounts, clock }),
+        new PasskeyMethod({ credentials: store.passkeyCredentials, clock, publicUrl: options.publicUrl }),
+        upstreamLogin,
+      ],
       codes: authorizationCodes,
       issuer: (tenantId) => tokens.issuer(tenantId),
     }),

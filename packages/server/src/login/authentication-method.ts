@@ -2,7 +2,7 @@ import type { Tenant } from '../store/tenant-store.ts'
 
 /** What a completed sign-in proves: an identity (a provider's subject), and how it was shown. */
 export interface Authentication {
-  /** `local`, and next `passkey` and `oidc:{name}`: the `identities` provider. */
+  /** `local`, `passkey` or `oidc:{name}`: the `identities` provider. */
   provider: string
   subject: string
   acr: string
@@ -72,17 +72,39 @@ export interface MethodInput {
   /** The submitted form, without the CSRF token. */
   fields: Readonly<Record<string, string>>
   clientIP: string
+  /** What the method's `begin` kept with the interaction, if this method began a ceremony. */
+  pending?: PendingRoundTrip | undefined
+}
+
+export interface BeginInput {
+  tenant: Tenant
+  /** One of the method's `actions`. */
+  action: string
+  /** What the page sent along, e.g. the name to show for a new passkey. */
+  fields: Readonly<Record<string, string>>
+}
+
+/**
+ * A ceremony the browser runs before it submits (WebAuthn): `options` go to the page's script,
+ * `pending` (the challenge) is kept with the interaction and handed to `authenticate`.
+ */
+export interface Ceremony {
+  options: unknown
+  pending: PendingRoundTrip
 }
 
 /**
  * One way to sign in at the hosted login. The login state machine calls `authenticate` with what
  * the person submitted and moves on when a method reports an authentication. A method that needs
  * the browser to go somewhere first (an upstream provider) answers `redirect`, and `resume` gets
- * the browser's return.
+ * the browser's return. A method that needs the browser to compute something first (a passkey)
+ * implements `begin`: its challenge is kept with the interaction until the form comes back.
  */
 export interface AuthenticationMethod {
   readonly id: string
   readonly actions: readonly string[]
   authenticate(input: MethodInput): Promise<MethodResult>
   resume?(input: ResumeInput): Promise<MethodResult>
+  /** Starts a ceremony in the browser; the submission that follows gets what it kept as `pending`. */
+  begin?(input: BeginInput): Promise<Ceremony>
 }

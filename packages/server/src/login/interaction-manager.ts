@@ -9,7 +9,12 @@ import type { Clock } from '../domain/clock.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { Tenant } from '../store/tenant-store.ts'
-import type { AuthenticationMethod, MethodResult, Rejection } from './authentication-method.ts'
+import type {
+  AuthenticationMethod,
+  MethodResult,
+  PendingRoundTrip,
+  Rejection,
+} from './authentication-method.ts'
 import {
   type AuthenticatingState,
   initialLoginState,
@@ -119,13 +124,41 @@ export class InteractionManager {
   ): Promise<SubmitOutcome> {
     const method = this.#methods.get(input.method)
     if (!method?.actions.includes(input.action)) throw new AppError('invalid_input', 'unknown sign-in method')
+    let current = interaction
+    let pending: PendingRoundTrip | undefined
+    if (method.begin) {
+      // A ceremony's challenge answers one submission, whatever it brings.
+      const kept = interaction.state.roundTrip
+      pending = kept?.method === method.id ? kept : undefined
+      current = {
+        ...interaction,
+        state: transition(interaction.state, { type: 'returned' }) as AuthenticatingState,
+      }
+      await this.#save(current)
+    }
     const result = await method.authenticate({
       tenant,
       action: input.action,
       fields: input.fields,
       clientIP: input.clientIP,
+      pending,
     })
-    return this.#outcome(tenant, interaction, result)
+    return this.#outcome(tenant, current, result)
+  }
+
+  /** Begins a method's ceremony in the page (a passkey's): keeps its challenge, returns the options for the page. */
+  async begin(
+    tenant: Tenant,
+    interaction: Interaction,
+    input: { method: string; action: string; fields: Readonly<Record<string, string>> },
+  ): Promise<unknown> {
+    const method = this.#methods.get(input.method)
+    if (!method?.begin || !method.actions.includes(input.action))
+      throw new AppError('invalid_input', 'unknown sign-in method')
+    const ceremony = await method.begin({ tenant, action: input.action, fields: input.fields })
+    const state = transition(interaction.state, { type: 'challenged', roundTrip: ceremony.pending })
+    await this.#save({ ...interaction, state: state as AuthenticatingState })
+    return ceremony.options
   }
 
   /**

@@ -6,7 +6,10 @@ export type LoginScreen = 'sign_in' | 'sign_up'
 export interface AuthenticatingState {
   step: 'authenticating'
   screen: LoginScreen
-  /** The browser was sent away (to an upstream provider) and is expected back with these. */
+  /**
+   * The browser was sent away (to an upstream provider), or runs a ceremony (a passkey), and is
+   * expected back with these.
+   */
   roundTrip?: PendingRoundTrip
 }
 
@@ -30,6 +33,8 @@ export type LoginEvent =
   | { type: 'cancel' }
   /** A method sent the browser away; only the latest round trip can come back. */
   | { type: 'redirected'; roundTrip: PendingRoundTrip }
+  /** A method began a ceremony in the page (a passkey's challenge); only the latest one can be answered. */
+  | { type: 'challenged'; roundTrip: PendingRoundTrip }
   /** The browser came back (whatever it brought): the round trip is used up. */
   | { type: 'returned' }
 
@@ -52,6 +57,7 @@ export function transition(state: LoginState, event: LoginEvent): LoginState {
       case 'show':
         return { ...state, screen: event.screen }
       case 'redirected':
+      case 'challenged':
         return { ...state, roundTrip: event.roundTrip }
       case 'returned':
         return { step: 'authenticating', screen: state.screen }

@@ -8,6 +8,7 @@ import type { DevicesTable } from './tables/devices.ts'
 import type { GrantsTable } from './tables/grants.ts'
 import type { IdentitiesTable } from './tables/identities.ts'
 import type { LocalAccountsTable } from './tables/local-accounts.ts'
+import type { PasskeyCredentialsTable } from './tables/passkey-credentials.ts'
 import type { ProfileAttributesTable } from './tables/profile-attributes.ts'
 import type { ProfilesTable } from './tables/profiles.ts'
 import type { RefreshTokensTable } from './tables/refresh-tokens.ts'
@@ -27,6 +28,7 @@ export interface Database {
   profile_attributes: ProfileAttributesTable
   identities: IdentitiesTable
   local_accounts: LocalAccountsTable
+  passkey_credentials: PasskeyCredentialsTable
   authorization_codes: AuthorizationCodesTable
   apple_configs: AppleConfigsTable
   apple_managed_domains: AppleManagedDomainsTable

@@ -7,6 +7,7 @@ import type { DeviceStore } from './device-store.ts'
 import type { GrantStore } from './grant-store.ts'
 import type { IdentityStore } from './identity-store.ts'
 import type { LocalAccountStore } from './local-account-store.ts'
+import type { PasskeyCredentialStore } from './passkey-credential-store.ts'
 import type { ProfileAttributeStore } from './profile-attribute-store.ts'
 import type { ProfileRetentionStore } from './profile-retention-store.ts'
 import type { ProfileStore } from './profile-store.ts'
@@ -28,6 +29,7 @@ export interface Stores {
   profileRetention: ProfileRetentionStore
   identities: IdentityStore
   localAccounts: LocalAccountStore
+  passkeyCredentials: PasskeyCredentialStore
   authorizationCodes: AuthorizationCodeStore
   appleConfigs: AppleConfigStore
   appleEnrollments: AppleEnrollmentStore

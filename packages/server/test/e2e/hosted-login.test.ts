@@ -50,7 +50,8 @@ describe('the hosted login', () => {
       assert.ok(csp.includes(directive), `CSP lacks ${directive}: ${csp}`)
     }
     assert.match(csp, /form-action 'self'/)
-    assert.doesNotMatch(csp, /script-src|unsafe-inline|unsafe-eval/)
+    // Only the server's own passkey script, never inline or evaluated code.
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|script-src (?!'self';)/)
     assert.equal(response.headers.get('x-frame-options'), 'DENY')
     assert.equal(response.headers.get('referrer-policy'), 'no-referrer')
     assert.equal(response.headers.get('cache-control'), 'no-store')
@@ -95,7 +96,12 @@ describe('the hosted login', () => {
         /<input id="password" name="password" type="password" autocomplete="current-password" required/,
       )
       assert.match(html, /<link rel="stylesheet" href="[^"]+\/login\/assets\/login\.css">/)
-      assert.doesNotMatch(html, /<script|\sstyle=|\son[a-z]+=/i)
+      // One script, the server's own passkey file; nothing inline.
+      assert.deepEqual(
+        [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]),
+        [`<script src="${as.issuer}/login/assets/passkey.js" defer>`],
+      )
+      assert.doesNotMatch(html, /<script\b[^>]*>[^<]|\sstyle=|\son[a-z]+=/i)
       assert.ok(findForm(html, '/login/sign-in').csrfToken.length >= 43)
       assert.ok(findForm(html, '/login/cancel'))
     })

@@ -8,6 +8,7 @@ import type { Grant } from '../../src/store/grant-store.ts'
 import type { Identity } from '../../src/store/identity-store.ts'
 import type { LocalAccount } from '../../src/store/local-account-store.ts'
 import { migrationProvider } from '../../src/store/migrations/index.ts'
+import type { PasskeyCredential } from '../../src/store/passkey-credential-store.ts'
 import type { Profile } from '../../src/store/profile-store.ts'
 import type { RefreshTokenRecord } from '../../src/store/refresh-token-store.ts'
 import type { Resource } from '../../src/store/resource-store.ts'
@@ -1262,6 +1263,37 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         )
         assert.equal(await store().localAccounts.get(other.id, account.email), undefined)
         assert.equal(await store().localAccounts.createIfAbsent({ ...account, tenantId: other.id }), true)
+      })
+    })
+
+    describe('passkey credentials', () => {
+      it('create once per tenant and credential id, get round-trips, and record their use', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const credential: PasskeyCredential = {
+          tenantId: tenant.id,
+          credentialId: uid('cred'),
+          userHandle: uid('handle'),
+          publicKey: 'pQECAyYgASFYIA',
+          counter: 0,
+          transports: ['internal', 'hybrid'],
+          createdAt: NOW,
+          lastUsedAt: undefined,
+        }
+        assert.equal(await store().passkeyCredentials.createIfAbsent(credential), true)
+        assert.deepEqual(await store().passkeyCredentials.get(tenant.id, credential.credentialId), credential)
+        assert.equal(
+          await store().passkeyCredentials.createIfAbsent({ ...credential, userHandle: 'other' }),
+          false,
+        )
+        assert.equal(await store().passkeyCredentials.get(other.id, credential.credentialId), undefined)
+        await store().passkeyCredentials.recordUse(tenant.id, credential.credentialId, {
+          counter: 7,
+          usedAt: LATER,
+        })
+        const used = await store().passkeyCredentials.get(tenant.id, credential.credentialId)
+        assert.deepEqual(used, { ...credential, counter: 7, lastUsedAt: LATER })
+        assertNumbers(used!, ['counter', 'createdAt', 'lastUsedAt'])
       })
     })
 

@@ -17,6 +17,11 @@ export interface TestServerOptions {
    * `ONRAMP_REDIS_URL`. An `ONRAMP_PUBLIC_URL` makes the node one of a cluster behind that URL.
    */
   env?: Record<string, string | undefined>
+  /**
+   * The public URL's host instead of `127.0.0.1`, with the port the server listens on: `localhost`
+   * for browsers' WebAuthn, which refuses IP addresses.
+   */
+  publicHost?: string
 }
 
 export interface TestServer {
@@ -58,7 +63,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = await mkdtemp(join(tmpdir(), 'onramp-e2e-'))
   const adminToken = randomBytes(24).toString('base64url')
   try {
-    const { runtime, url } = await listenOnFreePort(dataDir, adminToken, options.env ?? {})
+    const { runtime, url } = await listenOnFreePort(
+      dataDir,
+      adminToken,
+      options.env ?? {},
+      options.publicHost,
+    )
     const { db } = runtime.config.databaseUrl
       ? openDatabase({ databaseUrl: runtime.config.databaseUrl })
       : openDatabase({ sqlitePath: sqlitePathIn(dataDir) })
@@ -94,6 +104,7 @@ async function listenOnFreePort(
   dataDir: string,
   adminToken: string,
   env: Record<string, string | undefined>,
+  publicHost: string | undefined,
 ): Promise<{ runtime: Runtime; url: string }> {
   // Another process may take the port between probing and listening: try again with a new one.
   for (let attempt = 1; ; attempt++) {
@@ -103,7 +114,7 @@ async function listenOnFreePort(
       env: {
         ONRAMP_PORT: String(port),
         ONRAMP_HOST: '127.0.0.1',
-        ONRAMP_PUBLIC_URL: url,
+        ONRAMP_PUBLIC_URL: publicHost ? `http://${publicHost}:${port}` : url,
         ONRAMP_DATA_DIR: dataDir,
         ONRAMP_LOG_LEVEL: 'silent',
         ONRAMP_ADMIN_TOKEN: adminToken,

@@ -25,6 +25,7 @@ import { errorPage, loginPage, type PageFrame } from './pages.ts'
 import { cspSourceOf, setPageSecurityHeaders } from './security-headers.ts'
 
 const stylesheet = readFileSync(new URL('./login.css', import.meta.url), 'utf8')
+const passkeyScript = readFileSync(new URL('./passkey.js', import.meta.url), 'utf8')
 
 const rejectionStatus: Readonly<Record<Rejection['reason'], number>> = {
   invalid_input: 400,
@@ -51,7 +52,7 @@ const screens: Readonly<Record<string, LoginScreen>> = { 'sign-in': 'sign_in', '
 
 /**
  * `GET /authorize` and the hosted login pages under `/login`: plain HTML rendered here, no
- * scripts, a strict CSP, an interaction cookie and a CSRF token in every form. Errors that cannot
+ * scripts but this server's own passkey script, a strict CSP, an interaction cookie and a CSRF token in every form. Errors that cannot
  * go back to a verified redirect URI are shown as pages; the others are redirected to it.
  */
 export function loginRoutes(app: FastifyInstance, services: Services): void {
@@ -154,6 +155,38 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       )
     })
 
+    // The passkey script asks for a ceremony's options (JSON), then posts its result as a form.
+    login.post('/login/passkey/options', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      const { csrf_token: _, action = '', ...fields } = request.body as Record<string, string>
+      try {
+        const options = await services.login.begin(request.tenant, checked, {
+          method: 'passkey',
+          action,
+          fields,
+        })
+        return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
+      } catch (error) {
+        if (error instanceof InteractionGone) return sendGone(services, request, reply)
+        throw error
+      }
+    })
+
+    login.post('/login/passkey', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      const { csrf_token: _, action = '', ...fields } = request.body as Record<string, string>
+      return settle(services, request, reply, checked, () =>
+        services.login.submit(request.tenant, checked, {
+          method: 'passkey',
+          action,
+          fields,
+          clientIP: request.ip,
+        }),
+      )
+    })
+
     login.post('/login/cancel', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
@@ -170,6 +203,13 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         .header('content-type', 'text/css; charset=utf-8')
         .header('cache-control', 'public, max-age=3600')
         .send(stylesheet),
+    )
+
+    login.get('/login/assets/passkey.js', options, async (_request, reply) =>
+      reply
+        .header('content-type', 'text/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=3600')
+        .send(passkeyScript),
     )
   })
 }
@@ -308,7 +348,7 @@ async function currentInteraction(
 
 /**
  * The interaction of a form post, once it passed the CSRF checks: the per-interaction token in
- * the form and, when the browser sends one, an `Origin` of this server. Otherwise the refusal is
+ * the form and, when the browser sends a real one, an `Origin` of this server. Otherwise the refusal is
  * sent and undefined returned.
  */
 async function checkedInteraction(
@@ -323,8 +363,10 @@ async function checkedInteraction(
   }
   const origin = request.headers.origin
   const token = (request.body as Record<string, string>).csrf_token
+  // The pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` with their own
+  // form posts: that says nothing either way, and the token decides.
   if (
-    (origin !== undefined && origin !== new URL(services.publicUrl).origin) ||
+    (origin !== undefined && origin !== 'null' && origin !== new URL(services.publicUrl).origin) ||
     !services.login.hasCSRFToken(interaction, token)
   ) {
     sendPage(
@@ -357,6 +399,7 @@ async function renderLogin(
       cspSourceOf(interaction.request.redirectUri),
       ...services.upstreamLogin.formTargets(tenant),
     ],
+    scripts: 'self',
   })
   return sendPage(
     reply,

@@ -8,6 +8,8 @@ export interface PageFrame {
   tenantName: string | undefined
   /** Absolute URL of the stylesheet (none on the error page of an unknown tenant). */
   stylesheet: string | undefined
+  /** Absolute URL of the page's script, if it has one (the login forms: passkeys). */
+  script?: string | undefined
 }
 
 export interface LoginFormModel {
@@ -59,6 +61,7 @@ export function loginPage(model: LoginFormModel): string {
       })}
       <button type="submit">${signUp ? 'Create account' : 'Sign in'}</button>
     </form>
+    ${passkeyForm(model)}
     ${model.upstreamProviders.length > 0 && upstreamButtons(model)}
     <p>${
       signUp
@@ -69,7 +72,26 @@ export function loginPage(model: LoginFormModel): string {
       <input type="hidden" name="csrf_token" value="${model.csrfToken}">
       <button type="submit" class="secondary">Cancel and go back to ${model.clientName}</button>
     </form>`
-  return page(model.frame, hasErrors ? `Error: ${title}` : title, content)
+  const frame = { ...model.frame, script: `${model.issuer}/login/assets/passkey.js` }
+  return page(frame, hasErrors ? `Error: ${title}` : title, content)
+}
+
+/**
+ * The passkey button. Hidden until the script shows it (passkeys need the script and WebAuthn):
+ * the script fetches the options from `data-options`, runs the ceremony and posts its JSON
+ * result with the form, so the CSRF token and the redirects work as for the other forms.
+ */
+function passkeyForm(model: LoginFormModel): SafeHTML {
+  const action = model.screen === 'sign_up' ? 'register' : 'sign_in'
+  return html`
+    <form method="post" action="${model.issuer}/login/passkey" class="passkey" data-options="${model.issuer}/login/passkey/options" hidden>
+      <p class="divider">or</p>
+      <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+      <input type="hidden" name="action" value="${action}">
+      <input type="hidden" name="response" value="">
+      <button type="submit" class="secondary">${action === 'register' ? 'Create an account with a passkey' : 'Sign in with a passkey'}</button>
+      <p class="field-error" role="alert" hidden></p>
+    </form>`
 }
 
 /** One form per provider, each a single button: a form post carries the CSRF token, no script needed. */
@@ -140,6 +162,7 @@ function page(frame: PageFrame, title: string, content: SafeHTML): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${fullTitle}</title>
 ${frame.stylesheet && html`<link rel="stylesheet" href="${frame.stylesheet}">`}
+${frame.script && html`<script src="${frame.script}" defer></script>`}
 </head>
 <body>
 <main>

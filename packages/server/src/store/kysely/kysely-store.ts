@@ -12,6 +12,7 @@ import { KyselyGrantStore } from './grant-store.ts'
 import { GroupCommit } from './group-commit.ts'
 import { KyselyIdentityStore } from './identity-store.ts'
 import { KyselyLocalAccountStore } from './local-account-store.ts'
+import { KyselyPasskeyCredentialStore } from './passkey-credential-store.ts'
 import { KyselyProfileAttributeStore } from './profile-attribute-store.ts'
 import { KyselyProfileRetentionStore } from './profile-retention-store.ts'
 import { KyselyProfileStore } from './profile-store.ts'
@@ -34,6 +35,7 @@ function createStores(db: Executor): Stores {
     profileRetention: new KyselyProfileRetentionStore(db),
     identities: new KyselyIdentityStore(db),
     localAccounts: new KyselyLocalAccountStore(db),
+    passkeyCredentials: new KyselyPasskeyCredentialStore(db),
     authorizationCodes: new KyselyAuthorizationCodeStore(db),
     appleConfigs: new KyselyAppleConfigStore(db),
     appleEnrollments: new KyselyAppleEnrollmentStore(db),

@@ -5,6 +5,7 @@ import * as m0003 from './0003-client-web-origins.ts'
 import * as m0004 from './0004-profile-attributes.ts'
 import * as m0005 from './0005-progressive-authentication.ts'
 import * as m0006 from './0006-apple-enrollment.ts'
+import * as m0007 from './0007-passkeys.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-profile-attributes': m0004,
   '0005-progressive-authentication': m0005,
   '0006-apple-enrollment': m0006,
+  '0007-passkeys': m0007,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import * as oauth from 'oauth4webapi'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { enableHostedLogin, newCredentials, redeemCode, redirectUri } from '../support/hosted-login.ts'
+import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
+import { startTestServer, type TestServer } from '../support/server.ts'
+
+/** Debian's Chromium; CI installs it. Tests never download a browser. */
+const chromiumPath = '/usr/bin/chromium'
+// On CI a missing Chromium fails the test (in `before`) instead of skipping it.
+const skip = existsSync(chromiumPath) || process.env.CI ? false : `${chromiumPath} is missing`
+
+describe('passkeys at the hosted login (Chromium, virtual authenticator)', { skip, timeout: 60_000 }, () => {
+  let server: TestServer
+  let as: oauth.AuthorizationServer
+  let browser: Browser
+
+  before(async () => {
+    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: CI must install Debian's chromium`)
+    // WebAuthn refuses IP addresses: the pages are served as http://localhost:{port}.
+    server = await startTestServer({ publicHost: 'localhost' })
+    await enableHostedLogin(server.services)
+    as = await discover(server.issuer())
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-gpu',
+      ],
+    })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  /** A plain authorization request with PKCE; the browser ends at the client's redirect URI. */
+  async function authorization(): Promise<{ url: string; codeVerifier: string; state: string }> {
+    const codeVerifier = oauth.generateRandomCodeVerifier()
+    const state = oauth.generateRandomState()
+    const url = new URL(`${server.issuer()}/authorize`)
+    url.search = new URLSearchParams({
+      client_id: demo.client,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    }).toString()
+    return { url: url.toString(), codeVerifier, state }
+  }
+
+  /**
+   * Where the login sends the browser back to the client. Redirects are not interceptable, and
+   * the client's host does not resolve: the request is caught on its way out.
+   */
+  async function callback(page: Page, click: () => Promise<void>): Promise<URL> {
+    const leaving = page.waitForRequest((request) => request.url().startsWith(redirectUri), {
+      timeout: 15_000,
+    })
+    await click()
+    const request = await leaving.catch(async (error: Error) => {
+      const text = await page.content().catch(() => '(navigating)')
+      throw new Error(`${error.message}\nthe page at ${page.url()} says:\n${text}`)
+    })
+    return new URL(request.url())
+  }
+
+  it('signs up with a passkey, then signs in with it: acr 2, amr hwk user mfa, the same profile', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('WebAuthn.enable')
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+        },
+      })
+
+      const first = await authorization()
+      await page.goto(first.url)
+      await page.getByRole('link', { name: 'Create an account' }).click()
+      await page.getByLabel('Email address').fill(newCredentials().email)
+      const registered = await callback(page, () =>
+        page.getByRole('button', { name: 'Create an account with a passkey' }).click(),
+      )
+      const signUp = await redeemCode(as, registered, { authorizationURL: first.url, ...first })
+      const signUpClaims = decodeJWT(signUp.access_token).payload
+      assert.equal(signUpClaims.acr, '2')
+      assert.deepEqual(signUpClaims.amr, ['hwk', 'user', 'mfa'])
+      assert.equal(await server.countRows('passkey_credentials', { tenantId: demo.tenant }), 1)
+
+      const second = await authorization()
+      await page.goto(second.url)
+      const signedIn = await callback(page, () =>
+        page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+      )
+      const signIn = await redeemCode(as, signedIn, { authorizationURL: second.url, ...second })
+      const claims = decodeJWT(signIn.access_token).payload
+      assert.equal(claims.sub, signUpClaims.sub)
+      assert.equal(claims.acr, '2')
+      assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa'])
+    } finally {
+      await context.close()
+    }
+  })
+})
