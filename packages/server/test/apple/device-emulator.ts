@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { build, type PlistValue, parse } from 'plist'
 
 /** A property list dictionary as the device sees one. */
@@ -55,7 +56,11 @@ export class DeviceEmulator {
   /** `UDID` for a device enrollment, `EnrollmentID` for a user enrollment. */
   readonly identifiers: { UDID?: string; EnrollmentID?: string }
   accessToken: string | undefined
+  /** The OAuth 2 method's refresh token, from the token endpoint. */
+  refreshToken: string | undefined
   profile: Dict | undefined
+  /** The OAuth 2 method's parameters (from the challenge) and the `state` of its pending request. */
+  #oauth2: { params: Record<string, string>; state: string } | undefined
 
   constructor(options: {
     userIdentifier: string
@@ -115,6 +120,78 @@ export class DeviceEmulator {
     assert.ok(token, 'the result URL carries no access-token')
     this.accessToken = token
     return token
+  }
+
+  /**
+   * The OAuth 2 method, step 6: the authorization URL the device opens in its web view, built from
+   * the challenge's `authorization-url`, `client-id`, `redirect-url` and `scope`, with a `state` and
+   * without PKCE.
+   */
+  oauth2AuthorizationURL(challenge: ParsedChallenge): string {
+    assert.equal(challenge.scheme, 'Bearer')
+    assert.equal(challenge.params.method, 'apple-oauth2')
+    const { params } = challenge
+    for (const name of ['authorization-url', 'token-url', 'redirect-url', 'client-id'])
+      assert.ok(params[name], `the challenge has no ${name}`)
+    const state = randomBytes(16).toString('base64url')
+    this.#oauth2 = { params, state }
+    const url = new URL(params['authorization-url']!)
+    url.searchParams.set('response_type', 'code')
+    url.searchParams.set('client_id', params['client-id']!)
+    url.searchParams.set('redirect_uri', params['redirect-url']!)
+    if (params.scope) url.searchParams.set('scope', params.scope)
+    url.searchParams.set('state', state)
+    return url.toString()
+  }
+
+  /**
+   * The OAuth 2 method, step 11: catches the redirect to `redirect-url`, checks `state` (and `iss`
+   * when given), and redeems the code at `token-url` as a public client: no verifier, no DPoP.
+   */
+  async acceptOAuth2Redirect(location: string, expectedIssuer: string): Promise<Dict> {
+    const pending = this.#oauth2
+    assert.ok(pending, 'no OAuth 2 sign-in pending')
+    const url = new URL(location)
+    const redirect = new URL(pending.params['redirect-url']!)
+    assert.equal(`${url.protocol}${url.pathname}`, `${redirect.protocol}${redirect.pathname}`)
+    assert.equal(url.searchParams.get('error'), null, location)
+    assert.equal(url.searchParams.get('state'), pending.state)
+    const iss = url.searchParams.get('iss')
+    if (iss !== null) assert.equal(iss, expectedIssuer)
+    const code = url.searchParams.get('code')
+    assert.ok(code, 'the redirect carries no code')
+    return this.#tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: pending.params['client-id']!,
+      redirect_uri: pending.params['redirect-url']!,
+      code,
+    })
+  }
+
+  /** The OAuth 2 method's silent refresh: `grant_type=refresh_token` at `token-url`. */
+  async refreshOAuth2(): Promise<Dict> {
+    const pending = this.#oauth2
+    assert.ok(pending && this.refreshToken, 'nothing to refresh')
+    return this.#tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: pending.params['client-id']!,
+      refresh_token: this.refreshToken,
+    })
+  }
+
+  async #tokenRequest(form: Record<string, string>): Promise<Dict> {
+    const response = await request('POST', this.#oauth2!.params['token-url']!, {
+      body: Buffer.from(new URLSearchParams(form).toString()),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    })
+    const text = response.body.toString()
+    assert.equal(response.status, 200, text)
+    const body = JSON.parse(text) as Dict
+    assert.equal(typeof body.access_token, 'string', text)
+    assert.match(String(body.token_type), /^bearer$/i)
+    this.accessToken = body.access_token as string
+    if (typeof body.refresh_token === 'string') this.refreshToken = body.refresh_token
+    return body
   }
 
   /** Step 13: checks the profile as the device does before it installs it, and keeps it. */

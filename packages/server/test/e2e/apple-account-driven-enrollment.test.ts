@@ -7,7 +7,7 @@ import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { DeviceEmulator, type Dict, parseChallenge } from '../apple/device-emulator.ts'
 import { admin, oauthAccessToken, readAppleFixture, signedInPerson } from '../apple/support.ts'
 import { machineInfoPlist, signedMessage, testDevicePKI } from '../apple/test-pki.ts'
-import { Browser } from '../support/hosted-login.ts'
+import { Browser, logIn } from '../support/hosted-login.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 const topic = 'com.apple.mgmt.External.9f3c2a71-6a2e-4bd8-a1c5-0d52f0c9e1aa'
@@ -483,6 +483,7 @@ describe('Apple account-driven enrollment', () => {
 
   describe('a device enrollment with the OAuth 2 method (iPad)', () => {
     const email = `carol@${oauthDomain}`
+    const credentials = { email, password: 'correct horse battery staple 42' }
     const udid = '00008103-001A2B3C4D5E6F70'
     const device = new DeviceEmulator({
       userIdentifier: email,
@@ -523,10 +524,40 @@ describe('Apple account-driven enrollment', () => {
       assert.deepEqual(resource.body.allowed_clients, [])
     })
 
-    it('issues a device enrollment profile for the token endpoint’s access token', async () => {
-      const { grant } = await signedInPerson(server.services, oauth, email)
-      device.accessToken = await oauthAccessToken(server.services, oauth, grant)
+    it('runs the authorization code grant without PKCE, then issues the profile for its access token', async () => {
       const { server: found } = await device.discover(server.url)
+      const challenge = await device.postEnrollment(found!.BaseURL)
+      assert.equal(challenge.status, 401)
+      const parsed = parseChallenge(challenge.headers.get('www-authenticate')!)
+      const issuer = server.issuer(oauth)
+      // The device opens the authorization URL from the challenge's parameters, without PKCE.
+      const authorizationURL = new URL(device.oauth2AuthorizationURL(parsed))
+      assert.equal(`${authorizationURL.origin}${authorizationURL.pathname}`, `${issuer}/authorize`)
+      assert.deepEqual(
+        { ...Object.fromEntries(authorizationURL.searchParams), state: '' },
+        {
+          response_type: 'code',
+          client_id: 'apple-enrollment',
+          redirect_uri: 'apple-remotemanagement-user-login:/oauth2/redirection',
+          scope: 'mdm',
+          state: '',
+        },
+      )
+      // The person signs up at the hosted login in the device's web view.
+      const redirect = await logIn(new Browser(server.url), authorizationURL.toString(), credentials, {
+        signUp: true,
+      })
+      assert.equal(redirect.protocol, 'apple-remotemanagement-user-login:')
+      assert.equal(redirect.pathname, '/oauth2/redirection')
+      assert.equal(redirect.searchParams.get('state'), authorizationURL.searchParams.get('state'))
+      assert.equal(redirect.searchParams.get('iss'), issuer)
+      assert.ok(redirect.searchParams.get('code'))
+      // The device redeems the code at the token URL: no verifier, no DPoP.
+      const tokens = await device.acceptOAuth2Redirect(redirect.toString(), issuer)
+      assert.match(String(tokens.token_type), /^bearer$/i)
+      assert.equal(typeof tokens.access_token, 'string')
+      assert.equal(typeof tokens.refresh_token, 'string', 'the Apple client gets a refresh token')
+      assert.equal(device.accessToken, tokens.access_token)
       const response = await device.postEnrollment(found!.BaseURL, {
         contentType: 'application/x-www-form-urlencoded',
         token: device.accessToken,
@@ -566,6 +597,64 @@ describe('Apple account-driven enrollment', () => {
       )
       const wrongDevice = await device.connect({ Status: 'Idle', UDID: '00008103-FFFFFFFFFFFFFFFF' })
       assert.equal(wrongDevice.status, 400)
+    })
+
+    it('refreshes silently at the token URL when the token expires, and signs in again when revoked', async () => {
+      const issuer = server.issuer(oauth)
+      const tenant = await server.services.tenants.get(oauth)
+      const claims = JSON.parse(Buffer.from(device.accessToken!.split('.')[1]!, 'base64url').toString())
+      const expired = await server.services.tokens.issueAccessToken(tenant, {
+        subject: claims.sub,
+        audience: claims.aud,
+        clientId: claims.client_id,
+        scope: claims.scope,
+        sid: claims.sid,
+        ttl: -60,
+      })
+      device.accessToken = expired.token
+      const refused = await device.connect({ Status: 'Idle' })
+      assert.equal(refused.status, 401)
+      const challenge = parseChallenge(refused.headers.get('www-authenticate')!)
+      assert.equal(challenge.params.method, 'apple-oauth2')
+      assert.equal(challenge.params['token-url'], `${issuer}/token`)
+      // The device refreshes silently: no web view.
+      assert.ok(device.refreshToken)
+      const refreshed = await device.refreshOAuth2()
+      assert.equal(typeof refreshed.access_token, 'string')
+      assert.notEqual(device.accessToken, expired.token)
+      assert.ok(device.refreshToken)
+      assert.equal((await device.connect({ Status: 'Idle' })).status, 200)
+      assert.equal(
+        (
+          await device.checkIn({
+            MessageType: 'TokenUpdate',
+            Topic: topic,
+            Token: Buffer.from('cd', 'hex'),
+            PushMagic: 'n',
+          })
+        ).status,
+        200,
+      )
+      // An administrator forces a new sign-in: refreshing no longer works, the person signs in again.
+      const id = (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
+      const revoked = await admin(server, 'POST', `/tenants/${oauth}/apple/enrollments/${id}/revoke-tokens`)
+      assert.deepEqual(revoked.body, { enrollment_id: id, revoked: true })
+      const forced = await device.connect({ Status: 'Idle' })
+      assert.equal(forced.status, 401)
+      const again = parseChallenge(forced.headers.get('www-authenticate')!)
+      await assert.rejects(device.refreshOAuth2(), /invalid_grant/)
+      const redirect = await logIn(new Browser(server.url), device.oauth2AuthorizationURL(again), credentials)
+      await device.acceptOAuth2Redirect(redirect.toString(), issuer)
+      assert.equal((await device.connect({ Status: 'Idle' })).status, 200)
+      // And the new sign-in's refresh token refreshes silently too.
+      await device.refreshOAuth2()
+      assert.equal(
+        (await device.checkIn({ MessageType: 'Authenticate', Topic: topic, SerialNumber: 'DMPXK0ABCDEF' }))
+          .status,
+        200,
+      )
+      const { body } = await admin(server, 'GET', `/tenants/${oauth}/apple/enrollments/${id}`)
+      assert.equal(body.status, 'enrolled')
     })
 
     it('refuses a token the Apple client did not get, and one from another tenant', async () => {
