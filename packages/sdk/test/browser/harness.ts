@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type * as OnrampBrowser from '../../src/adapters/browser/bundle.ts'
 import type { MasterController, ResultOf, SdkEvent } from '../../src/index.ts'
 
@@ -17,30 +16,7 @@ declare global {
   }
 }
 
-/** Debian's Chromium; CI installs it. Tests never download a browser. */
-export const chromiumPath = '/usr/bin/chromium'
-
-/** Why the browser tests cannot run here, or undefined. On CI a missing Chromium fails them instead. */
-export function skipReason(): string | undefined {
-  if (existsSync(chromiumPath) || process.env.CI) return undefined
-  return `${chromiumPath} is missing (apt-get install chromium)`
-}
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath))
-    throw new Error(`${chromiumPath} is missing: CI must install Debian's chromium`)
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-gpu',
-    ],
-  })
-}
+export { chromiumPath, launchChromium, skipReason } from '../../../server/test/support/chromium.ts'
 
 /** The test page and the bundle, served from their own origin (`http://localhost:{port}`). */
 export interface StaticSite {

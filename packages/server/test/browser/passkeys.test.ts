@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium, skipReason } from '../support/chromium.ts'
 import { enableHostedLogin, newCredentials, redeemCode, redirectUri } from '../support/hosted-login.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
-/** Debian's Chromium; CI installs it. Tests never download a browser. */
-const chromiumPath = '/usr/bin/chromium'
 // On CI a missing Chromium fails the test (in `before`) instead of skipping it.
-const skip = existsSync(chromiumPath) || process.env.CI ? false : `${chromiumPath} is missing`
+const skip = skipReason() ?? false
 
 describe('passkeys at the hosted login (Chromium, virtual authenticator)', { skip, timeout: 60_000 }, () => {
   let server: TestServer
@@ -18,21 +16,11 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
   let browser: Browser
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: CI must install Debian's chromium`)
     // WebAuthn refuses IP addresses: the pages are served as http://localhost:{port}.
     server = await startTestServer({ publicHost: 'localhost' })
     await enableHostedLogin(server.services)
     as = await discover(server.issuer())
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-gpu',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   after(async () => {

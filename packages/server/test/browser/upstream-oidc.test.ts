@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { admin } from '../apple/support.ts'
+import { launchChromium, skipReason } from '../support/chromium.ts'
 import { enableHostedLogin, redeemCode, redirectUri } from '../support/hosted-login.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 import { startUpstreamProvider, type UpstreamProvider } from '../support/upstream-provider.ts'
 
-/** Debian's Chromium; CI installs it. Tests never download a browser. */
-const chromiumPath = '/usr/bin/chromium'
 // On CI a missing Chromium fails the test (in `before`) instead of skipping it.
-const skip = existsSync(chromiumPath) || process.env.CI ? false : `${chromiumPath} is missing`
+const skip = skipReason() ?? false
 
 describe('sign-in through an upstream OpenID Connect provider (Chromium)', { skip, timeout: 60_000 }, () => {
   let server: TestServer
@@ -22,7 +20,6 @@ describe('sign-in through an upstream OpenID Connect provider (Chromium)', { ski
   let browser: Browser
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: CI must install Debian's chromium`)
     server = await startTestServer({ publicHost: 'localhost' })
     await enableHostedLogin(server.services)
     as = await discover(server.issuer())
@@ -41,17 +38,7 @@ describe('sign-in through an upstream OpenID Connect provider (Chromium)', { ski
       },
     })
     assert.equal(configured.status, 200, JSON.stringify(configured.body))
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-gpu',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   after(async () => {
