@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import * as oauth from 'oauth4webapi'
+import { setTimeout as delay } from 'node:timers/promises'
+import type * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium, skipReason } from '../support/chromium.ts'
-import { enableHostedLogin, newCredentials, redeemCode, redirectUri } from '../support/hosted-login.ts'
+import {
+  enableHostedLogin,
+  newCredentials,
+  plainAuthorization,
+  redeemCode,
+  redirectUri,
+} from '../support/hosted-login.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -28,22 +35,6 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
     await server?.close()
   })
 
-  /** A plain authorization request with PKCE; the browser ends at the client's redirect URI. */
-  async function authorization(): Promise<{ url: string; codeVerifier: string; state: string }> {
-    const codeVerifier = oauth.generateRandomCodeVerifier()
-    const state = oauth.generateRandomState()
-    const url = new URL(`${server.issuer()}/authorize`)
-    url.search = new URLSearchParams({
-      client_id: demo.client,
-      response_type: 'code',
-      redirect_uri: redirectUri,
-      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    }).toString()
-    return { url: url.toString(), codeVerifier, state }
-  }
-
   /**
    * Where the login sends the browser back to the client. Redirects are not interceptable, and
    * the client's host does not resolve: the request is caught on its way out.
@@ -57,6 +48,9 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
       const text = await page.content().catch(() => '(navigating)')
       throw new Error(`${error.message}\nthe page at ${page.url()} says:\n${text}`)
     })
+    // The client's host does not exist: Chromium then shows its error page. Wait until it has, so
+    // the next page.goto is not interrupted by that navigation (bounded: at most 2 s).
+    for (let i = 0; i < 100 && !page.url().startsWith('chrome-error:'); i++) await delay(20)
     return new URL(request.url())
   }
 
@@ -76,7 +70,7 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
         },
       })
 
-      const first = await authorization()
+      const first = await plainAuthorization(server.issuer())
       await page.goto(first.url)
       await page.getByRole('link', { name: 'Create an account' }).click()
       await page.getByLabel('Email address').fill(newCredentials().email)
@@ -89,7 +83,7 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
       assert.deepEqual(signUpClaims.amr, ['hwk', 'user', 'mfa'])
       assert.equal(await server.countRows('passkey_credentials', { tenantId: demo.tenant }), 1)
 
-      const second = await authorization()
+      const second = await plainAuthorization(server.issuer())
       await page.goto(second.url)
       const signedIn = await callback(page, () =>
         page.getByRole('button', { name: 'Sign in with a passkey' }).click(),

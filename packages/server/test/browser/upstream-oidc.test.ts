@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import * as oauth from 'oauth4webapi'
+import type * as oauth from 'oauth4webapi'
 import type { Browser } from 'playwright-core'
 import { admin } from '../apple/support.ts'
 import { launchChromium, skipReason } from '../support/chromium.ts'
-import { enableHostedLogin, redeemCode, redirectUri } from '../support/hosted-login.ts'
+import { enableHostedLogin, plainAuthorization, redeemCode, redirectUri } from '../support/hosted-login.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 import { startUpstreamProvider, type UpstreamProvider } from '../support/upstream-provider.ts'
@@ -58,19 +58,9 @@ describe('sign-in through an upstream OpenID Connect provider (Chromium)', { ski
       const page = await context.newPage()
       page.setDefaultTimeout(15_000)
 
-      const codeVerifier = oauth.generateRandomCodeVerifier()
-      const state = oauth.generateRandomState()
-      const authorize = new URL(`${server.issuer()}/authorize`)
-      authorize.search = new URLSearchParams({
-        client_id: demo.client,
-        response_type: 'code',
-        redirect_uri: redirectUri,
-        code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-        code_challenge_method: 'S256',
-        state,
-      }).toString()
+      const { url: authorizeURL, codeVerifier, state } = await plainAuthorization(server.issuer())
 
-      await page.goto(authorize.href)
+      await page.goto(authorizeURL)
       await page.getByRole('button', { name: 'Continue with corp' }).click()
 
       // The upstream provider's development login page, then its consent page.
@@ -92,7 +82,7 @@ describe('sign-in through an upstream OpenID Connect provider (Chromium)', { ski
       assert.equal(callback.searchParams.get('state'), state)
       assert.equal(callback.searchParams.get('iss'), server.issuer())
 
-      const tokens = await redeemCode(as, callback, { authorizationURL: authorize.href, codeVerifier, state })
+      const tokens = await redeemCode(as, callback, { authorizationURL: authorizeURL, codeVerifier, state })
       const claims = decodeJWT(tokens.access_token).payload
       assert.ok((claims.amr as string[]).includes('fed'), JSON.stringify(claims.amr))
       assert.equal(claims.acr, '1')

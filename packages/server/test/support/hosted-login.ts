@@ -130,6 +130,24 @@ export interface PushedAuthorization {
   state: string
 }
 
+/** A plain authorization request (no PAR) with PKCE, for a browser to open at the issuer. */
+export async function plainAuthorization(
+  issuer: string,
+): Promise<{ url: string; codeVerifier: string; state: string }> {
+  const codeVerifier = oauth.generateRandomCodeVerifier()
+  const state = oauth.generateRandomState()
+  const url = new URL(`${issuer}/authorize`)
+  url.search = new URLSearchParams({
+    client_id: demo.client,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+  }).toString()
+  return { url: url.toString(), codeVerifier, state }
+}
+
 /** RFC 9126 through oauth4webapi: PKCE, state, and the anonymous token with a proof by its key when given. */
 export async function pushAuthorization(
   as: oauth.AuthorizationServer,
