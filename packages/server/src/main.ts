@@ -1,3 +1,5 @@
+// Must stay the first import: libuv reads the pool size once, at its first use.
+import './thread-pool.ts'
 import { ConfigError, loadConfig } from './config/config.ts'
 import { demo } from './domain/demo-seed.ts'
 import { startServer } from './runtime.ts'
