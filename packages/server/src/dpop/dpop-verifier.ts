@@ -92,7 +92,8 @@ export class DPoPVerifier {
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
       throw invalid('jti is missing or too long')
     if (htm !== check.method) throw invalid('htm does not match the request method')
-    if (typeof htu !== 'string' || normalizeHTU(htu) !== normalizeHTU(check.url))
+    // The same text is the same URL; anything else is compared normalised.
+    if (typeof htu !== 'string' || (htu !== check.url && normalizeHTU(htu) !== normalizeHTU(check.url)))
       throw invalid('htu does not match the request URL')
     const now = this.#clock.now()
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is missing')

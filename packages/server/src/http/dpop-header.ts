@@ -5,8 +5,12 @@ import { InvalidDPoPProof, UseDPoPNonce } from '../errors/oauth-error.ts'
 
 /** The request's single `DPoP` header, or undefined; more than one is an error (RFC 9449 §4.3). */
 export function dpopHeader(request: FastifyRequest): string | undefined {
-  const values = request.raw.rawHeaders.filter((_, i, all) => i % 2 === 0 && all[i]!.toLowerCase() === 'dpop')
-  if (values.length > 1) throw new InvalidDPoPProof('send exactly one DPoP header')
+  const names = request.raw.rawHeaders
+  let count = 0
+  for (let i = 0; i < names.length; i += 2) {
+    if (names[i]!.length === 4 && names[i]!.toLowerCase() === 'dpop') count++
+  }
+  if (count > 1) throw new InvalidDPoPProof('send exactly one DPoP header')
   const value = request.headers.dpop
   return typeof value === 'string' ? value : undefined
 }

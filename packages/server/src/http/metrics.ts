@@ -18,11 +18,26 @@ export function registerMetrics(app: FastifyInstance): Registry {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   })
-  app.addHook('onResponse', async (request, reply) => {
+  // Labelled children by label values: prom-client hashes a label object on every call otherwise.
+  const counters = new Map<string, ReturnType<typeof requests.labels>>()
+  const timers = new Map<string, ReturnType<typeof duration.labels>>()
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: tenant ids stay bounded, tokens never become labels.
     const route = request.routeOptions.url ?? 'unmatched'
-    requests.inc({ route, method: request.method, status: reply.statusCode })
-    duration.observe({ route }, reply.elapsedTime / 1000)
+    const key = `${route} ${request.method} ${reply.statusCode}`
+    let counter = counters.get(key)
+    if (!counter) {
+      counter = requests.labels({ route, method: request.method, status: reply.statusCode })
+      counters.set(key, counter)
+    }
+    counter.inc()
+    let timer = timers.get(route)
+    if (!timer) {
+      timer = duration.labels({ route })
+      timers.set(route, timer)
+    }
+    timer.observe(reply.elapsedTime / 1000)
+    done()
   })
   return registry
 }
