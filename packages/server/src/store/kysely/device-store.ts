@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Device, DeviceStore } from '../device-store.ts'
 import type { DevicesTable } from '../tables/devices.ts'
-import { affected, type Executor, optional } from './executor.ts'
+import { affected, type Executor, insertRow, optional } from './executor.ts'
 
 export class KyselyDeviceStore implements DeviceStore {
   readonly #db: Executor
@@ -34,21 +34,18 @@ export class KyselyDeviceStore implements DeviceStore {
   }
 
   async create(device: Device): Promise<void> {
-    await this.#db
-      .insertInto('devices')
-      .values({
-        id: device.id,
-        tenant_id: device.tenantId,
-        profile_id: device.profileId,
-        client_id: device.clientId,
-        jkt: device.jkt,
-        authentication_mode: device.authenticationMode,
-        hardware_key: device.hardwareKey ? 1 : 0,
-        created_at: device.createdAt,
-        last_seen_at: device.lastSeenAt,
-        revoked_at: device.revokedAt ?? null,
-      })
-      .execute()
+    await insertRow(this.#db, 'devices', {
+      id: device.id,
+      tenant_id: device.tenantId,
+      profile_id: device.profileId,
+      client_id: device.clientId,
+      jkt: device.jkt,
+      authentication_mode: device.authenticationMode,
+      hardware_key: device.hardwareKey ? 1 : 0,
+      created_at: device.createdAt,
+      last_seen_at: device.lastSeenAt,
+      revoked_at: device.revokedAt ?? null,
+    })
   }
 
   async touch(id: string, at: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Grant, GrantRevocationReason, GrantStore } from '../grant-store.ts'
 import type { GrantsTable } from '../tables/grants.ts'
-import { affected, type Executor, optional } from './executor.ts'
+import { affected, type Executor, insertRow, optional } from './executor.ts'
 
 export class KyselyGrantStore implements GrantStore {
   readonly #db: Executor
@@ -20,24 +20,21 @@ export class KyselyGrantStore implements GrantStore {
   }
 
   async create(grant: Grant): Promise<void> {
-    await this.#db
-      .insertInto('grants')
-      .values({
-        id: grant.id,
-        tenant_id: grant.tenantId,
-        profile_id: grant.profileId,
-        client_id: grant.clientId,
-        device_id: grant.deviceId ?? null,
-        jkt: grant.jkt ?? null,
-        scope: grant.scope,
-        acr: grant.acr,
-        amr: JSON.stringify(grant.amr),
-        created_at: grant.createdAt,
-        expires_at: grant.expiresAt,
-        revoked_at: grant.revokedAt ?? null,
-        revoked_reason: grant.revokedReason ?? null,
-      })
-      .execute()
+    await insertRow(this.#db, 'grants', {
+      id: grant.id,
+      tenant_id: grant.tenantId,
+      profile_id: grant.profileId,
+      client_id: grant.clientId,
+      device_id: grant.deviceId ?? null,
+      jkt: grant.jkt ?? null,
+      scope: grant.scope,
+      acr: grant.acr,
+      amr: JSON.stringify(grant.amr),
+      created_at: grant.createdAt,
+      expires_at: grant.expiresAt,
+      revoked_at: grant.revokedAt ?? null,
+      revoked_reason: grant.revokedReason ?? null,
+    })
   }
 
   async revoke(tenantId: string, id: string, reason: GrantRevocationReason, at: number): Promise<boolean> {

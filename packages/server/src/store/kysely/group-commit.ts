@@ -1,5 +1,9 @@
-import type { Kysely } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../database.ts'
+
+const savepoint = CompiledQuery.raw('savepoint unit')
+const release = CompiledQuery.raw('release savepoint unit')
+const rollbackToSavepoint = CompiledQuery.raw('rollback to savepoint unit')
 
 type Work<T> = (trx: Kysely<Database>) => Promise<T>
 
@@ -50,15 +54,17 @@ export class GroupCommit {
     try {
       const trx = await this.#db.startTransaction().execute()
       try {
-        for (const [i, pending] of batch.entries()) {
-          const savepoint = await trx.savepoint(`unit${i}`).execute()
+        for (const pending of batch) {
+          // Plain statements rather than Kysely's savepoint objects: one unit is one savepoint,
+          // named alike each time, and its bookkeeping showed on the enrollment path.
+          await trx.executeQuery(savepoint)
           try {
-            outcomes.push({ ok: true, value: await pending.work(savepoint) })
-            await savepoint.releaseSavepoint(`unit${i}`).execute()
+            outcomes.push({ ok: true, value: await pending.work(trx) })
+            await trx.executeQuery(release)
           } catch (error) {
             outcomes.push({ ok: false, value: error })
-            await savepoint.rollbackToSavepoint(`unit${i}`).execute()
-            await savepoint.releaseSavepoint(`unit${i}`).execute()
+            await trx.executeQuery(rollbackToSavepoint)
+            await trx.executeQuery(release)
           }
         }
         await trx.commit().execute()

@@ -1,5 +1,5 @@
 import type { Profile, ProfileStore } from '../profile-store.ts'
-import { affected, type Executor, optional } from './executor.ts'
+import { affected, type Executor, insertRow, optional } from './executor.ts'
 
 export class KyselyProfileStore implements ProfileStore {
   readonly #db: Executor
@@ -27,17 +27,14 @@ export class KyselyProfileStore implements ProfileStore {
   }
 
   async create(profile: Profile): Promise<void> {
-    await this.#db
-      .insertInto('profiles')
-      .values({
-        id: profile.id,
-        tenant_id: profile.tenantId,
-        kind: profile.kind,
-        created_at: profile.createdAt,
-        last_active_at: profile.lastActiveAt,
-        attached_at: profile.attachedAt ?? null,
-      })
-      .execute()
+    await insertRow(this.#db, 'profiles', {
+      id: profile.id,
+      tenant_id: profile.tenantId,
+      kind: profile.kind,
+      created_at: profile.createdAt,
+      last_active_at: profile.lastActiveAt,
+      attached_at: profile.attachedAt ?? null,
+    })
   }
 
   async touch(id: string, at: number): Promise<void> {

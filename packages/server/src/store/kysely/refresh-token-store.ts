@@ -1,5 +1,5 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../refresh-token-store.ts'
-import { affected, type Executor, optional } from './executor.ts'
+import { affected, type Executor, insertRow, optional } from './executor.ts'
 
 export class KyselyRefreshTokenStore implements RefreshTokenStore {
   readonly #db: Executor
@@ -27,18 +27,15 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
   }
 
   async create(record: RefreshTokenRecord): Promise<void> {
-    await this.#db
-      .insertInto('refresh_tokens')
-      .values({
-        token_id: record.tokenId,
-        token_hash: record.tokenHash,
-        grant_id: record.grantId,
-        tenant_id: record.tenantId,
-        created_at: record.createdAt,
-        expires_at: record.expiresAt,
-        used_at: record.usedAt ?? null,
-      })
-      .execute()
+    await insertRow(this.#db, 'refresh_tokens', {
+      token_id: record.tokenId,
+      token_hash: record.tokenHash,
+      grant_id: record.grantId,
+      tenant_id: record.tenantId,
+      created_at: record.createdAt,
+      expires_at: record.expiresAt,
+      used_at: record.usedAt ?? null,
+    })
   }
 
   async markUsed(tokenId: string, at: number): Promise<boolean> {
