@@ -1,4 +1,4 @@
-import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { type Compilable, CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../database.ts'
 
 /** A connection or an open transaction: stores run the same queries on either. */
@@ -12,7 +12,33 @@ export function optional<T>(value: T | null): T | undefined {
   return value === null ? undefined : value
 }
 
-const insertStatements = new Map<string, string>()
+const compiledStatements = new Map<string, string>()
+
+/** The SQL text `build` compiles to on `db`'s dialect, compiled on first use under `name`. */
+function compiledOnce(db: Executor, name: string, build: () => Compilable): string {
+  const key = `${db.getExecutor().adapter.constructor.name} ${name}`
+  let sql = compiledStatements.get(key)
+  if (sql === undefined) {
+    sql = build().compile().sql
+    compiledStatements.set(key, sql)
+  }
+  return sql
+}
+
+/**
+ * Runs a hot query compiled once: `build` makes it with placeholder values, and `parameters` are
+ * bound in the order the query names them. For reads on every token request, where building and
+ * compiling cost more than SQLite's lookup.
+ */
+export async function runCompiled<Row>(
+  db: Executor,
+  name: string,
+  build: () => Compilable<Row>,
+  parameters: readonly unknown[],
+): Promise<Row[]> {
+  const result = await db.executeQuery<Row>(CompiledQuery.raw(compiledOnce(db, name, build), [...parameters]))
+  return result.rows
+}
 
 /**
  * Inserts one row with SQL compiled once per dialect, table and column list. Enrollment writes four
@@ -34,14 +60,8 @@ export async function insertRow<T extends keyof Database & string>(
       .execute()
     return
   }
-  const key = `${db.getExecutor().adapter.constructor.name} ${table} ${columns.join(',')}`
-  let sql = insertStatements.get(key)
-  if (sql === undefined) {
-    sql = db
-      .insertInto(table)
-      .values(row as never)
-      .compile().sql
-    insertStatements.set(key, sql)
-  }
+  const sql = compiledOnce(db, `insert ${table} ${columns.join(',')}`, () =>
+    db.insertInto(table).values(row as never),
+  )
   await db.executeQuery(CompiledQuery.raw(sql, values))
 }

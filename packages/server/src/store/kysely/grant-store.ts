@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Grant, GrantRevocationReason, GrantStore } from '../grant-store.ts'
 import type { GrantsTable } from '../tables/grants.ts'
-import { affected, type Executor, insertRow, optional } from './executor.ts'
+import { affected, type Executor, insertRow, optional, runCompiled } from './executor.ts'
 
 export class KyselyGrantStore implements GrantStore {
   readonly #db: Executor
@@ -10,12 +10,12 @@ export class KyselyGrantStore implements GrantStore {
   }
 
   async get(tenantId: string, id: string): Promise<Grant | undefined> {
-    const row = await this.#db
-      .selectFrom('grants')
-      .selectAll()
-      .where('id', '=', id)
-      .where('tenant_id', '=', tenantId)
-      .executeTakeFirst()
+    const [row] = await runCompiled(
+      this.#db,
+      'grant by id',
+      () => this.#db.selectFrom('grants').selectAll().where('id', '=', '').where('tenant_id', '=', ''),
+      [id, tenantId],
+    )
     return row && toGrant(row)
   }
 
