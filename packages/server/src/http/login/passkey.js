@@ -16,6 +16,16 @@ const toBase64url = (buffer) => {
 
 const descriptors = (list) => (list ?? []).map((c) => ({ ...c, id: toBytes(c.id) }))
 
+// The JSON form of a credential (WebAuthn Level 3 `toJSON`) that SimpleWebAuthn reads on the server.
+const credentialJSON = (credential, response) => ({
+  id: credential.id,
+  rawId: toBase64url(credential.rawId),
+  type: credential.type,
+  authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+  clientExtensionResults: credential.getClientExtensionResults(),
+  response: { clientDataJSON: toBase64url(credential.response.clientDataJSON), ...response },
+})
+
 async function createPasskey(options) {
   const credential = await navigator.credentials.create({
     publicKey: {
@@ -25,19 +35,11 @@ async function createPasskey(options) {
       excludeCredentials: descriptors(options.excludeCredentials),
     },
   })
-  const response = credential.response
-  return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(response.clientDataJSON),
-      attestationObject: toBase64url(response.attestationObject),
-      transports: response.getTransports?.() ?? [],
-    },
-  }
+  const { response } = credential
+  return credentialJSON(credential, {
+    attestationObject: toBase64url(response.attestationObject),
+    transports: response.getTransports?.() ?? [],
+  })
 }
 
 async function usePasskey(options) {
@@ -48,20 +50,12 @@ async function usePasskey(options) {
       allowCredentials: descriptors(options.allowCredentials),
     },
   })
-  const response = credential.response
-  return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(response.clientDataJSON),
-      authenticatorData: toBase64url(response.authenticatorData),
-      signature: toBase64url(response.signature),
-      userHandle: response.userHandle ? toBase64url(response.userHandle) : undefined,
-    },
-  }
+  const { response } = credential
+  return credentialJSON(credential, {
+    authenticatorData: toBase64url(response.authenticatorData),
+    signature: toBase64url(response.signature),
+    userHandle: response.userHandle ? toBase64url(response.userHandle) : undefined,
+  })
 }
 
 function enable(form) {
