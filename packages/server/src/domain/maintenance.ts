@@ -21,15 +21,19 @@ const batchSize = 1000
  */
 export async function sweepExpired(store: Store, clock: Clock): Promise<SweepResult> {
   const now = clock.now()
-  let refreshTokens = 0
-  for (let deleted = batchSize; deleted === batchSize; refreshTokens += deleted) {
-    deleted = await store.refreshTokens.deleteExpired(now, batchSize)
+  return {
+    refreshTokens: await deleteUntilShort((limit) => store.refreshTokens.deleteExpired(now, limit)),
+    authorizationCodes: await deleteUntilShort((limit) => store.authorizationCodes.deleteExpired(now, limit)),
+    signingKeys: await store.signingKeys.deleteUnpublished(now),
   }
-  let authorizationCodes = 0
-  for (let deleted = batchSize; deleted === batchSize; authorizationCodes += deleted) {
-    deleted = await store.authorizationCodes.deleteExpired(now, batchSize)
-  }
-  return { refreshTokens, authorizationCodes, signingKeys: await store.signingKeys.deleteUnpublished(now) }
+}
+
+/** Runs `deleteBatch` until a batch comes back short; the total deleted. */
+async function deleteUntilShort(deleteBatch: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0
+  for (let deleted = batchSize; deleted === batchSize; total += deleted)
+    deleted = await deleteBatch(batchSize)
+  return total
 }
 
 /** Profiles deleted per transaction by default. */
