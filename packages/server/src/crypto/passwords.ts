@@ -34,8 +34,9 @@ class PasswordThreads {
 
   #leastBusy() {
     const idle = this.#threads.find((thread) => thread.pending.size === 0)
-    if (idle || this.#threads.length >= this.#size) {
-      return idle ?? this.#threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+    if (idle) return idle
+    if (this.#threads.length >= this.#size) {
+      return this.#threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     }
     const worker = new Worker(new URL('./password-worker.ts', import.meta.url))
     const thread = { worker, pending: new Map<number, (result: PasswordResult) => void>() }
