@@ -1,7 +1,8 @@
 // `npm run bench`: our token endpoint vs oidc-provider, same machine, same load generator, same run.
 // Env: BENCH_DURATION (s per timed window, default 10), BENCH_WARMUP (s, default 2),
 // BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | resource | all, default all),
-// BENCH_SCENARIO (run only scenarios whose name contains it, e.g. `exchange` or `resource`).
+// BENCH_SCENARIO (run only scenarios whose name contains it, or one of a comma-separated list,
+// e.g. `exchange` or `peer,enrollment`).
 // Targets whose scenarios are all filtered out are not started.
 import { availableParallelism, cpus } from 'node:os'
 import { installExitHandlers } from './lib/child-process.ts'
@@ -70,8 +71,8 @@ function selectedTargets(): TargetName[] {
 }
 
 function isScenarioPicked(name: string): boolean {
-  const pick = process.env.BENCH_SCENARIO?.toLowerCase()
-  return !pick || name.toLowerCase().includes(pick)
+  const picks = (process.env.BENCH_SCENARIO ?? '').toLowerCase().split(',').filter(Boolean)
+  return picks.length === 0 || picks.some((pick) => name.toLowerCase().includes(pick))
 }
 
 function log(message: string): void {
@@ -121,7 +122,13 @@ async function main(): Promise<number> {
         const workload = await scenario.setup(target, log)
         const warmUp = await workload.run({ phase: 'warm-up', seconds: warmUpSeconds, connections, log })
         log(`warm-up: ${Math.round(warmUp.reqPerSec)} req/s`)
-        const measurement = await workload.run({ phase: 'measure', seconds, connections, log })
+        const measurement = await workload.run({
+          phase: 'measure',
+          seconds,
+          connections,
+          log,
+          targetCpuSeconds: () => target.cpuSeconds(),
+        })
         log(`measured: ${Math.round(measurement.reqPerSec)} req/s over ${measurement.seconds.toFixed(1)} s`)
         if (measurement.exhaustedAfter !== undefined) {
           log(`note: proof pool ran out after ${measurement.exhaustedAfter.toFixed(1)} s (window shortened)`)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import {
   type ChildHandle,
   freePort,
+  processCpuSeconds,
   removeTempDir,
   startChild,
   stopChild,
@@ -16,6 +17,8 @@ import { type BenchIssuer, startBenchIssuer } from './lib/resource-inputs.ts'
 
 export interface RunningTarget {
   baseUrl: string
+  /** CPU seconds the target's own process has used so far; undefined for in-process targets. */
+  cpuSeconds(): number | undefined
   stop(): Promise<void>
 }
 
@@ -67,7 +70,7 @@ export async function startPeer(): Promise<PeerTarget> {
     DEBUG: '',
   })
   await waitOrStop(child, `${target.baseUrl}/.well-known/openid-configuration`)
-  return { ...target, stop: () => stopChild(child) }
+  return { ...target, cpuSeconds: () => processCpuSeconds(child.process.pid), stop: () => stopChild(child) }
 }
 
 export async function startOurs(): Promise<OursTarget> {
@@ -98,6 +101,7 @@ export async function startOurs(): Promise<OursTarget> {
     tenant: 'demo',
     clientId: 'demo-app',
     audience: 'demo-api',
+    cpuSeconds: () => processCpuSeconds(child.process.pid),
     stop: async () => {
       await stopChild(child)
       removeTempDir(dataDir)
@@ -107,7 +111,7 @@ export async function startOurs(): Promise<OursTarget> {
 
 export async function startResource(): Promise<ResourceTarget> {
   const issuer = await startBenchIssuer()
-  return { baseUrl: issuer.issuer, issuer, stop: () => issuer.close() }
+  return { baseUrl: issuer.issuer, issuer, cpuSeconds: () => undefined, stop: () => issuer.close() }
 }
 
 async function waitOrStop(child: ChildHandle, url: string, timeoutMs?: number): Promise<void> {

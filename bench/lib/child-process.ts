@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -12,6 +12,22 @@ export interface ChildHandle {
   output(): string
   /** Resolves with the exit code (or signal) once the child is gone. */
   exited: Promise<string>
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from Linux's /proc; undefined
+ * elsewhere. Clock ticks are 100 a second on Linux (USER_HZ).
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
 }
 
 const liveChildren = new Set<ChildHandle>()

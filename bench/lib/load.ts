@@ -17,6 +17,7 @@ export interface LoadOptions {
    * The run ends early when the pool is used up rather than repeat a value.
    */
   fresh?: { header: string; values: string[] }
+  targetCpuSeconds?: () => number | undefined
 }
 
 export interface Measurement {
@@ -33,6 +34,11 @@ export interface Measurement {
   firstFailure?: string
   /** Set when the run stopped before `seconds` because the fresh-value pool ran out. */
   exhaustedAfter?: number
+  /**
+   * CPU µs per request over the window: the target's process (all its threads) and this process,
+   * the load generator. Steadier than req/s on a shared machine, and what a ratio is made of.
+   */
+  cpuUs?: { target: number | undefined; load: number }
 }
 
 // Spare values for requests autocannon rebuilds after a reconnect, so the pool never runs dry mid-run.
@@ -82,6 +88,7 @@ export function runLoad(options: LoadOptions): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
     startedAt = performance.now()
+    const cpuAtStart = { target: options.targetCpuSeconds?.(), load: process.cpuUsage() }
     const instance = autocannon(
       {
         url: options.baseUrl,
@@ -95,6 +102,7 @@ export function runLoad(options: LoadOptions): Promise<Measurement> {
         if (error) return reject(error)
         const seconds = lastResponseAt > startedAt ? (lastResponseAt - startedAt) / 1000 : result.duration
         const measurement = toMeasurement(result, seconds, latencies, firstFailure)
+        measurement.cpuUs = cpuPerRequest(cpuAtStart, options.targetCpuSeconds?.(), measurement.requests)
         if (amount !== undefined && measurement.requests >= amount && seconds < options.seconds - 0.5) {
           measurement.exhaustedAfter = seconds
         }
@@ -107,6 +115,21 @@ export function runLoad(options: LoadOptions): Promise<Measurement> {
     // Stopping just before autocannon's 1 s sampling tick ends the run on that tick, not a second later.
     timer = setTimeout(() => instance.stop(), options.seconds * 1000 - 100)
   })
+}
+
+function cpuPerRequest(
+  atStart: { target: number | undefined; load: NodeJS.CpuUsage },
+  targetNow: number | undefined,
+  requests: number,
+): Measurement['cpuUs'] {
+  if (requests === 0) return undefined
+  const load = process.cpuUsage(atStart.load)
+  const target =
+    atStart.target === undefined || targetNow === undefined ? undefined : targetNow - atStart.target
+  return {
+    target: target === undefined ? undefined : (target * 1e6) / requests,
+    load: (load.user + load.system) / requests,
+  }
 }
 
 function percentile(sorted: Float64Array, fraction: number): number {

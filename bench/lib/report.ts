@@ -21,7 +21,16 @@ export function failureShare(measurement: Measurement): number {
 }
 
 export function formatTable(rows: Row[]): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'non-2xx+err']
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'mean ms',
+    'requests',
+    'non-2xx+err',
+    'CPU µs/req: target + load',
+  ]
   const body = rows.map(({ scenario, measurement: m }) => [
     scenario,
     fixed(m.reqPerSec, 0),
@@ -30,6 +39,9 @@ export function formatTable(rows: Row[]): string {
     fixed(m.meanMs, 2),
     fixed(m.requests, 0),
     `${fixed(m.failures, 0)} (${fixed(failureShare(m) * 100, 2)}%)`,
+    m.cpuUs
+      ? `${m.cpuUs.target === undefined ? '-' : fixed(m.cpuUs.target, 0)} + ${fixed(m.cpuUs.load, 0)}`
+      : '-',
   ])
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((row) => row[i]!.length)))
   const line = (cells: string[]): string =>

@@ -7,6 +7,8 @@ export interface RunOptions {
   seconds: number
   connections: number
   log: Log
+  /** CPU seconds the target's process has used so far, to report CPU per request. */
+  targetCpuSeconds?: () => number | undefined
 }
 
 /** What a scenario measures. HTTP load is one kind; in-process work can implement this directly. */
@@ -51,6 +53,7 @@ export function httpWorkload(baseUrl: string, request: HttpRequestSpec, fresh?: 
         request,
         seconds: options.seconds,
         connections: options.connections,
+        ...(options.targetCpuSeconds && { targetCpuSeconds: options.targetCpuSeconds }),
         ...(fresh && values ? { fresh: { header: fresh.header, values } } : {}),
       })
       lastRate = measurement.reqPerSec
