@@ -7,12 +7,14 @@
 import { availableParallelism, cpus } from 'node:os'
 import { installExitHandlers } from './lib/child-process.ts'
 import { failureShare, formatRatios, formatTable, type Ratio, type Row } from './lib/report.ts'
+import type { Workload } from './lib/workload.ts'
 import {
   OURS_ENROLLMENT,
   OURS_EXCHANGE,
   PEER_CLIENT_CREDENTIALS,
   RESOURCE_CEILING,
   RESOURCE_VERIFY,
+  type Scenario,
   scenarios,
 } from './scenarios.ts'
 import {
@@ -75,6 +77,20 @@ function isScenarioPicked(name: string): boolean {
   return picks.length === 0 || picks.some((pick) => name.toLowerCase().includes(pick))
 }
 
+/**
+ * The windows to measure, in order. When both the peer and our server are measured, the peer gets
+ * a second window after ours and ratios use the mean of its two: the machine's speed drifts over a
+ * run, and measuring the peer before and after ours keeps the drift out of the ratios.
+ */
+function runPlan(started: TargetName[]): { scenario: Scenario; label: string }[] {
+  const picked = scenarios.filter((s) => started.includes(s.target) && isScenarioPicked(s.name))
+  const plan = picked.map((scenario) => ({ scenario, label: scenario.name }))
+  const lastOurs = plan.findLastIndex(({ scenario }) => scenario.target === 'ours')
+  const peer = picked.find((scenario) => scenario.target === 'peer')
+  if (peer && lastOurs >= 0) plan.splice(lastOurs + 1, 0, { scenario: peer, label: `${peer.name}, again` })
+  return plan
+}
+
 function log(message: string): void {
   console.log(`  ${message}`)
 }
@@ -114,12 +130,17 @@ async function main(): Promise<number> {
       }
     }
 
-    for (const scenario of scenarios) {
+    const workloads = new Map<Scenario, Workload>()
+    for (const { scenario, label } of runPlan(Object.keys(started) as TargetName[])) {
       const target = started[scenario.target]
-      if (!target || !isScenarioPicked(scenario.name)) continue
-      console.log(`scenario: ${scenario.name}`)
+      if (!target) continue
+      console.log(`scenario: ${label}`)
       try {
-        const workload = await scenario.setup(target, log)
+        let workload = workloads.get(scenario)
+        if (!workload) {
+          workload = await scenario.setup(target as never, log)
+          workloads.set(scenario, workload)
+        }
         const warmUp = await workload.run({ phase: 'warm-up', seconds: warmUpSeconds, connections, log })
         log(`warm-up: ${Math.round(warmUp.reqPerSec)} req/s`)
         const measurement = await workload.run({
@@ -133,16 +154,16 @@ async function main(): Promise<number> {
         if (measurement.exhaustedAfter !== undefined) {
           log(`note: proof pool ran out after ${measurement.exhaustedAfter.toFixed(1)} s (window shortened)`)
         }
-        rows.push({ scenario: scenario.name, measurement })
+        rows.push({ scenario: label, of: scenario.name, measurement })
         if (failureShare(measurement) > MAX_FAILURE_SHARE) {
           problems.push(
-            `${scenario.name}: ${measurement.failures} of ${measurement.requests} requests failed ` +
+            `${label}: ${measurement.failures} of ${measurement.requests} requests failed ` +
               `(status codes ${JSON.stringify(measurement.statusCodes)}); first failure: ` +
               `${measurement.firstFailure ?? 'n/a'}`,
           )
         }
       } catch (error) {
-        problems.push(`${scenario.name}: ${(error as Error).message}`)
+        problems.push(`${label}: ${(error as Error).message}`)
       }
     }
   } finally {

@@ -1,7 +1,10 @@
 import type { Measurement } from './load.ts'
 
 export interface Row {
+  /** What the table shows: the scenario's name, or that of a repeated window. */
   scenario: string
+  /** The scenario measured; ratios use the mean of its windows. */
+  of: string
   measurement: Measurement
 }
 
@@ -50,8 +53,11 @@ export function formatTable(rows: Row[]): string {
 }
 
 export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
-  const rate = (name: string): number | undefined =>
-    rows.find((row) => row.scenario === name)?.measurement.reqPerSec
+  const rate = (name: string): number | undefined => {
+    const windows = rows.filter((row) => row.of === name)
+    if (windows.length === 0) return undefined
+    return windows.reduce((sum, row) => sum + row.measurement.reqPerSec, 0) / windows.length
+  }
   const lines: string[] = []
   for (const ratio of ratios) {
     const numerator = rate(ratio.numerator)
