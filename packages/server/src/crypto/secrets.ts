@@ -1,13 +1,14 @@
 import { createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto'
 
-// Identifiers are drawn from a pool filled 4 KiB at a time: one getrandom call per 256 ids
-// instead of one per id, on the token endpoint's hot path.
+// Random bytes are drawn from a pool filled 4 KiB at a time: one call into OpenSSL's generator
+// per hundred-odd tokens and ids instead of one each (~2.5 µs a call), on the token endpoint's hot
+// path. Every byte is used once.
 const pool = Buffer.alloc(4096)
 let poolOffset = pool.length
 
 /** A 256-bit random token, base64url: refresh tokens, client secrets, identifiers. */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url')
+  return (bytes <= pool.length ? pooledRandom(bytes) : randomBytes(bytes)).toString('base64url')
 }
 
 /** A shorter random identifier (128 bits) for records that are not secrets. */
