@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { encodeJWSSigningInput, importPublicJWK, jwkThumbprint, signES256 } from '@onramp/crypto'
+import { encodeJSON, importPublicJWK, jwkThumbprint, signES256 } from '@onramp/crypto'
 import type { SecretBox } from '../crypto/secret-box.ts'
 import type { SigningKeyRecord, SigningKeyStore } from '../store/signing-key-store.ts'
 import type { Stores } from '../store/stores.ts'
@@ -38,6 +38,8 @@ export class KeyManager {
   readonly #clock: Clock
   readonly #cache = new Map<string, TenantKeys>()
   readonly #loading = new Map<string, Promise<TenantKeys>>()
+  /** Encoded JWT headers by type and kid: a handful per key, and keys rotate rarely. */
+  readonly #encodedHeaders = new Map<string, string>()
 
   constructor(options: { store: SigningKeyStore; secretBox: SecretBox; clock: Clock }) {
     this.#store = options.store
@@ -92,8 +94,19 @@ export class KeyManager {
   async signJWT(tenantId: string, typ: string, payload: object): Promise<string> {
     const keys = await this.#keys(tenantId)
     if (!keys.active) throw new Error(`tenant ${tenantId} has no active signing key`)
-    const input = encodeJWSSigningInput({ alg: 'ES256', typ, kid: keys.active.kid }, payload)
+    const input = `${this.#encodedHeader(typ, keys.active.kid)}.${encodeJSON(payload)}`
     return `${input}.${(await signES256(keys.active.key, input)).toString('base64url')}`
+  }
+
+  /** The protected header of every JWT of one type and key is the same text; encoded once. */
+  #encodedHeader(typ: string, kid: string): string {
+    const cacheKey = `${typ} ${kid}`
+    let encoded = this.#encodedHeaders.get(cacheKey)
+    if (encoded === undefined) {
+      encoded = encodeJSON({ alg: 'ES256', typ, kid })
+      this.#encodedHeaders.set(cacheKey, encoded)
+    }
+    return encoded
   }
 
   async verificationKey(tenantId: string, kid: string): Promise<KeyObject | undefined> {

@@ -1,13 +1,14 @@
 import type { KeyObject } from 'node:crypto'
 import {
-  decodeJWS,
+  decodeJSONObject,
   hasPrivateMembers,
   importPublicJWK,
   isJWSAlgorithm,
-  JWSFormatError,
+  type JWSAlgorithm,
   jwkThumbprint,
   keyMatchesAlgorithm,
   sha256Base64url,
+  splitCompactJWS,
   verifySignatureInThreadPool,
 } from '@onramp/crypto'
 import type { Clock } from '../domain/clock.ts'
@@ -54,7 +55,7 @@ export class DPoPVerifier {
   readonly #nonces: DPoPNonces
   readonly #clock: Clock
   readonly #maxAge: number
-  readonly #keys = new Map<string, { key: KeyObject; jkt: string }>()
+  readonly #headers = new Map<string, HeaderKey>()
 
   constructor(options: { replayCache: EphemeralStore; nonces: DPoPNonces; clock: Clock; maxAge: number }) {
     this.#replays = options.replayCache
@@ -68,24 +69,12 @@ export class DPoPVerifier {
   }
 
   async verify(proof: string, check: DPoPCheck): Promise<VerifiedDPoPProof> {
-    let decoded: ReturnType<typeof decodeJWS>
-    try {
-      decoded = decodeJWS(proof)
-    } catch (error) {
-      if (error instanceof JWSFormatError)
-        throw new DPoPProofError('invalid_dpop_proof', `DPoP proof is malformed: ${error.message}`)
-      throw error
-    }
-    const { header, payload } = decoded
-    if (header.typ !== 'dpop+jwt') throw invalid('typ must be "dpop+jwt"')
-    if (!isJWSAlgorithm(header.alg)) throw invalid('alg must be an asymmetric JWS algorithm')
-    const jwk = header.jwk
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('jwk header is missing')
-    const jwkRecord = jwk as Record<string, unknown>
-    if (hasPrivateMembers(jwkRecord)) throw invalid('jwk must be a public key')
-    if (!keyMatchesAlgorithm(header.alg, jwkRecord)) throw invalid('jwk does not fit alg')
-    const { key, jkt } = this.#importKey(jwkRecord)
-    if (!(await verifySignatureInThreadPool(header.alg, key, decoded.signingInput, decoded.signature)))
+    const parts = splitCompactJWS(proof)
+    if (!parts) throw invalid('DPoP proof is malformed: not a compact JWS')
+    const payload = decodeJSONObject(parts.encodedPayload)
+    if (!payload) throw invalid('DPoP proof is malformed: payload is not a JSON object')
+    const { alg, key, jkt } = this.#headerKey(parts.encodedHeader)
+    if (!(await verifySignatureInThreadPool(alg, key, parts.signingInput, parts.signature)))
       throw invalid('signature is invalid')
 
     const { jti, htm, htu, iat } = payload
@@ -121,19 +110,43 @@ export class DPoPVerifier {
     return { jkt, jti, iat }
   }
 
-  #importKey(jwk: Record<string, unknown>): { key: KeyObject; jkt: string } {
-    const cacheKey = `${jwk.kty}.${jwk.crv}.${jwk.x}.${jwk.y}.${jwk.n}.${jwk.e}`
-    let entry = this.#keys.get(cacheKey)
+  /**
+   * The checked header's algorithm, key and thumbprint. A device sends the same protected header
+   * with every proof, so all of it is kept by the header's text: the header is parsed, checked and
+   * its key imported once per device.
+   */
+  #headerKey(encodedHeader: string): HeaderKey {
+    let entry = this.#headers.get(encodedHeader)
     if (!entry) {
-      try {
-        entry = { key: importPublicJWK(jwk), jkt: jwkThumbprint(jwk) }
-      } catch {
-        throw invalid('jwk is not a valid public key')
-      }
-      if (this.#keys.size >= 10_000) this.#keys.clear()
-      this.#keys.set(cacheKey, entry)
+      entry = checkHeader(encodedHeader)
+      if (this.#headers.size >= 10_000) this.#headers.clear()
+      this.#headers.set(encodedHeader, entry)
     }
     return entry
+  }
+}
+
+interface HeaderKey {
+  alg: JWSAlgorithm
+  key: KeyObject
+  jkt: string
+}
+
+function checkHeader(encodedHeader: string): HeaderKey {
+  const header = decodeJSONObject(encodedHeader)
+  if (!header) throw invalid('DPoP proof is malformed: header is not a JSON object')
+  if (header.typ !== 'dpop+jwt') throw invalid('typ must be "dpop+jwt"')
+  const alg = header.alg
+  if (!isJWSAlgorithm(alg)) throw invalid('alg must be an asymmetric JWS algorithm')
+  const jwk = header.jwk
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('jwk header is missing')
+  const jwkRecord = jwk as Record<string, unknown>
+  if (hasPrivateMembers(jwkRecord)) throw invalid('jwk must be a public key')
+  if (!keyMatchesAlgorithm(alg, jwkRecord)) throw invalid('jwk does not fit alg')
+  try {
+    return { alg, key: importPublicJWK(jwkRecord), jkt: jwkThumbprint(jwkRecord) }
+  } catch {
+    throw invalid('jwk is not a valid public key')
   }
 }
 
