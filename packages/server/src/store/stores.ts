@@ -38,6 +38,11 @@ export interface Stores {
 
 /** The stores plus a unit of work: everything one request writes goes through one transaction. */
 export interface Store extends Stores {
+  /**
+   * Runs `work` in one transaction. On PostgreSQL a transaction the database aborts for a
+   * deadlock or a serialization failure runs again, so `work` must do nothing but through
+   * `stores` (and computations it can repeat).
+   */
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>
   /** Whether the database answers (for `/readyz`). */
   ping(): Promise<void>

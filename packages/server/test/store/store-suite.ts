@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout } from 'node:timers/promises'
 import type { AuthorizationCodeRecord } from '../../src/store/authorization-code-store.ts'
 import type { Client } from '../../src/store/client-store.ts'
 import type { Device } from '../../src/store/device-store.ts'
@@ -996,6 +997,36 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store().profileAttributes.list(tenant.id, profile.id), [
           attributeOf('kept', '1'),
         ])
+      })
+    })
+
+    describe('transactions', () => {
+      it('two transactions locking the same rows in opposite order both complete', async () => {
+        const { tenant, profile: first } = await newProfile()
+        const second = profileOf(tenant.id)
+        await store().profiles.create(second)
+        // Each transaction locks one profile, waits until the other has locked its own (or, where
+        // transactions do not overlap, a short while), then asks for the other's: on PostgreSQL
+        // one of them is aborted as a deadlock and must be run again.
+        const locked = [Promise.withResolvers<void>(), Promise.withResolvers<void>()]
+        let runs = 0
+        const lockBoth = (mine: number, ids: [string, string], at: number) =>
+          store().transaction(async (stores) => {
+            runs++
+            await stores.profiles.touch(ids[0], at)
+            locked[mine]!.resolve()
+            await Promise.race([locked[1 - mine]!.promise, setTimeout(300)])
+            await stores.profiles.touch(ids[1], at)
+          })
+        await Promise.all([
+          lockBoth(0, [first.id, second.id], NOW + 10),
+          lockBoth(1, [second.id, first.id], NOW + 20),
+        ])
+        assert.ok(runs >= 2)
+        for (const id of [first.id, second.id]) {
+          const stored = await store().profiles.get(tenant.id, id)
+          assert.ok(stored?.lastActiveAt === NOW + 10 || stored?.lastActiveAt === NOW + 20)
+        }
       })
     })
 

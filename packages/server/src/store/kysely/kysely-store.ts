@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises'
 import { type Kysely, sql } from 'kysely'
 import { KyselyAppleCommandStore } from '../../apple/kysely/apple-command-store.ts'
 import { KyselyAppleConfigStore } from '../../apple/kysely/apple-config-store.ts'
@@ -43,6 +44,27 @@ function createStores(db: Executor): Stores {
   }
 }
 
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction left nothing behind. */
+const conflictCodes = new Set(['40P01', '40001'])
+const conflictAttempts = 4
+
+/**
+ * Runs a transaction again when PostgreSQL aborted it for a deadlock or a serialization failure,
+ * after a short random pause, so two requests that happen to lock the same rows in a different
+ * order (a refresh and the inactivity sweep, say) both complete instead of one failing.
+ */
+async function runAgainOnConflict<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction()
+    } catch (error) {
+      const code = (error as { code?: unknown } | undefined)?.code
+      if (attempt >= conflictAttempts || typeof code !== 'string' || !conflictCodes.has(code)) throw error
+      await setTimeout(attempt * 10 * Math.random())
+    }
+  }
+}
+
 /**
  * The one store implementation, on SQLite and PostgreSQL alike. With `groupCommit` (SQLite),
  * concurrent units of work share transactions; see `GroupCommit`.
@@ -54,7 +76,7 @@ export function createKyselyStore(db: Kysely<Database>, options?: { groupCommit?
     transaction: (work) =>
       group
         ? group.run((trx) => work(createStores(trx)))
-        : db.transaction().execute((trx) => work(createStores(trx))),
+        : runAgainOnConflict(() => db.transaction().execute((trx) => work(createStores(trx)))),
     ping: async () => {
       await sql`select 1`.execute(db)
     },
