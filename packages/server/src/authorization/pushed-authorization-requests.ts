@@ -1,6 +1,8 @@
 import { RequestURIPrefix } from '@onramp/protocol'
 import { randomToken } from '../crypto/secrets.ts'
+import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+import { TooManyRequests } from '../errors/oauth-error.ts'
 import type { AuthorizationRequest } from './authorization-request.ts'
 
 /** Seconds a pushed request may wait for its `/authorize` (RFC 9126 §2.2 suggests 5–600). */
@@ -12,15 +14,23 @@ export const pushedRequestLifetime = 90
  */
 export class PushedAuthorizationRequests {
   readonly #store: EphemeralStore
+  readonly #rateLimiter: RateLimiter
 
-  constructor(store: EphemeralStore) {
+  constructor(store: EphemeralStore, rateLimiter: RateLimiter) {
     this.#store = store
+    this.#rateLimiter = rateLimiter
   }
 
+  /** Keeps the request; `TooManyRequests` when the address pushed too many lately. */
   async push(
     tenantId: string,
     request: AuthorizationRequest,
+    clientIP: string,
   ): Promise<{ requestUri: string; expiresIn: number }> {
+    const retryAfter = await this.#rateLimiter.hit([
+      { key: `par:ip:${tenantId}:${clientIP}`, limit: authorizationStartLimit },
+    ])
+    if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
     const reference = randomToken()
     await this.#store.set(key(tenantId, reference), JSON.stringify(request), pushedRequestLifetime)
     return { requestUri: `${RequestURIPrefix}${reference}`, expiresIn: pushedRequestLifetime }

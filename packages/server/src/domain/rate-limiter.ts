@@ -5,6 +5,14 @@ export interface RateLimit {
   windowSeconds: number
 }
 
+/**
+ * Authorization requests one address may start per tenant and minute, pushed (`/par`) and at
+ * `/authorize` each: every one keeps an entry in the ephemeral store until it is used or expires
+ * (a hosted-login interaction lives 30 minutes), so an unbounded stream would fill it. A person
+ * signing in starts one or two.
+ */
+export const authorizationStartLimit: RateLimit = { limit: 120, windowSeconds: 60 }
+
 /** Fixed-window counters in the ephemeral store, so every node of a cluster shares them. */
 export class RateLimiter {
   readonly #store: EphemeralStore

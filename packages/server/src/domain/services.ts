@@ -119,9 +119,10 @@ export function createServices(options: ServiceOptions): Services {
     enrollmentLimits: options.enrollmentLimits,
     localAccounts,
     authorizationCodes,
-    pushedRequests: new PushedAuthorizationRequests(options.ephemeral),
+    pushedRequests: new PushedAuthorizationRequests(options.ephemeral, rateLimiter),
     login: new InteractionManager({
       store: options.ephemeral,
+      rateLimiter,
       clock,
       methods: [
         new PasswordMethod({ accounts: localAccounts, clock }),

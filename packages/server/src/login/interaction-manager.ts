@@ -6,8 +6,10 @@ import {
 import { hashSecret, randomToken } from '../crypto/secrets.ts'
 import type { AuthorizationCodeManager } from '../domain/authorization-code-manager.ts'
 import type { Clock } from '../domain/clock.ts'
+import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { AppError } from '../errors/app-error.ts'
+import { TooManyRequests } from '../errors/oauth-error.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type {
   AuthenticationMethod,
@@ -67,9 +69,11 @@ export class InteractionManager {
   readonly #methods: ReadonlyMap<string, AuthenticationMethod>
   readonly #codes: AuthorizationCodeManager
   readonly #issuer: (tenantId: string) => string
+  readonly #rateLimiter: RateLimiter
 
   constructor(options: {
     store: EphemeralStore
+    rateLimiter: RateLimiter
     clock: Clock
     methods: readonly AuthenticationMethod[]
     codes: AuthorizationCodeManager
@@ -80,9 +84,15 @@ export class InteractionManager {
     this.#methods = new Map(options.methods.map((method) => [method.id, method]))
     this.#codes = options.codes
     this.#issuer = options.issuer
+    this.#rateLimiter = options.rateLimiter
   }
 
-  async start(tenant: Tenant, request: AuthorizationRequest): Promise<Interaction> {
+  /** A new interaction, or `TooManyRequests` when the address started too many lately. */
+  async start(tenant: Tenant, request: AuthorizationRequest, clientIP: string): Promise<Interaction> {
+    const retryAfter = await this.#rateLimiter.hit([
+      { key: `authorize:ip:${tenant.id}:${clientIP}`, limit: authorizationStartLimit },
+    ])
+    if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
     const interaction: Interaction = {
       id: randomToken(),
       tenantId: tenant.id,

@@ -12,7 +12,7 @@ import {
   redeemCode,
   redirectUri,
 } from '../support/hosted-login.ts'
-import { assertOAuthError, postForm, send } from '../support/http.ts'
+import { assertOAuthError, postForm, type RawResponse, send } from '../support/http.ts'
 import {
   createDeviceKey,
   decodeJWT,
@@ -325,5 +325,71 @@ describe('pushed authorization requests and the authorization endpoint', () => {
     it('answers an unknown tenant with a 404 page', async () => {
       assertErrorPage(await send(`${server.issuer('nope')}/authorize?client_id=x`), 404)
     })
+  })
+})
+
+describe('limits on starting authorization requests', () => {
+  // A server of its own: the limits count per address, and every test here comes from 127.0.0.1.
+  let server: TestServer
+  const limit = 120
+
+  before(async () => {
+    server = await startTestServer()
+    await enableHostedLogin(server.services)
+  })
+  after(() => server?.close())
+
+  async function parameters(): Promise<Record<string, string>> {
+    return {
+      response_type: 'code',
+      client_id: demo.client,
+      redirect_uri: redirectUri,
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+      code_challenge_method: 'S256',
+      state: 'state-limit',
+    }
+  }
+
+  /**
+   * Sends until one is refused and returns that response and how many were accepted first. The
+   * windows are fixed minutes, so one boundary may fall inside the loop: at most twice the limit.
+   */
+  async function untilRefused(
+    attempt: () => Promise<RawResponse>,
+    accepted: (response: RawResponse) => boolean,
+  ): Promise<{ refused: RawResponse; acceptedBefore: number }> {
+    for (let i = 0; i <= 2 * limit; i++) {
+      const response = await attempt()
+      if (!accepted(response)) return { refused: response, acceptedBefore: i }
+    }
+    throw new Error(`no request refused after ${2 * limit + 1}`)
+  }
+
+  it('answers pushed requests past the limit with 429 temporarily_unavailable and Retry-After', async () => {
+    const { refused, acceptedBefore } = await untilRefused(
+      async () =>
+        send(`${server.issuer()}/par`, { method: 'POST', body: new URLSearchParams(await parameters()) }),
+      (response) => response.status === 201,
+    )
+    assert.ok(acceptedBefore >= limit, `refused after ${acceptedBefore}`)
+    assertOAuthError(refused, 429, 'temporarily_unavailable')
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`)
+  })
+
+  it('sends a browser starting sign-ins past the limit back to the app with temporarily_unavailable', async () => {
+    const { refused, acceptedBefore } = await untilRefused(
+      async () => send(`${server.issuer()}/authorize?${new URLSearchParams(await parameters())}`),
+      (response) => response.headers.get('location') === `${server.issuer()}/login`,
+    )
+    assert.ok(acceptedBefore >= limit, `refused after ${acceptedBefore}`)
+    assert.equal(refused.status, 303)
+    // No interaction was started: no cookie names one.
+    assert.equal(refused.headers.get('set-cookie'), null)
+    const location = new URL(refused.headers.get('location')!)
+    assert.equal(`${location.origin}${location.pathname}`, redirectUri)
+    assert.equal(location.searchParams.get('error'), 'temporarily_unavailable')
+    assert.equal(location.searchParams.get('state'), 'state-limit')
+    assert.equal(location.searchParams.get('iss'), server.issuer())
   })
 })

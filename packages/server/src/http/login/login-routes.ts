@@ -9,7 +9,7 @@ import {
 } from '../../authorization/authorization-request.ts'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
-import { InvalidRequest, OAuthError } from '../../errors/oauth-error.ts'
+import { InvalidRequest, OAuthError, TooManyRequests } from '../../errors/oauth-error.ts'
 import type { Rejection } from '../../login/authentication-method.ts'
 import {
   type Interaction,
@@ -305,7 +305,20 @@ async function authorize(
       ),
     )
   }
-  const interaction = await services.login.start(tenant, authorization)
+  let interaction: Interaction
+  try {
+    interaction = await services.login.start(tenant, authorization, request.ip)
+  } catch (error) {
+    // RFC 6749 §4.1.2.1: the client hears `temporarily_unavailable`; nothing was kept.
+    if (!(error instanceof TooManyRequests)) throw error
+    return redirect(
+      reply,
+      authorizationResponseURL(
+        authorization.redirectUri,
+        errorResponse(services, tenant, error, authorization.state),
+      ),
+    )
+  }
   const cookie = interactionCookie(services.publicUrl, tenant.id)
   reply.header('set-cookie', cookie.set(interaction.id, interactionLifetime))
   return redirect(reply, `${services.tokens.issuer(tenant.id)}/login`)

@@ -51,7 +51,7 @@ export function parRoute(app: FastifyInstance, services: Services): void {
         dpopJkt: dpop?.jkt,
         anonymous,
       })
-      const pushed = await services.pushedRequests.push(tenant.id, authorization)
+      const pushed = await services.pushedRequests.push(tenant.id, authorization, request.ip)
       reply.code(201).header('cache-control', 'no-store').header('pragma', 'no-cache')
       if (tenant.settings.dpopNonce) reply.header('dpop-nonce', services.dpop.nonce(tenant.id))
       return { request_uri: pushed.requestUri, expires_in: pushed.expiresIn }
