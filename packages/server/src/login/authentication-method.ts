@@ -36,6 +36,8 @@ export interface Rejection {
   fieldErrors: FieldError[]
   /** With `locked` and `rate_limited`: seconds until trying again makes sense. */
   retryAfter?: number
+  /** With `upstream_failed`: what went wrong, for the server's log (never shown to the person). */
+  detail?: string
 }
 
 /**

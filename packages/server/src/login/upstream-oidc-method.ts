@@ -88,8 +88,8 @@ export class UpstreamOIDCMethod implements AuthenticationMethod {
     let configuration: client.Configuration
     try {
       configuration = await this.#configuration(input.tenant, provider)
-    } catch {
-      return unavailable(provider)
+    } catch (error) {
+      return unavailable(provider, `discovery failed: ${describe(error)}`)
     }
     const codeVerifier = client.randomPKCECodeVerifier()
     const state = client.randomState()
@@ -145,7 +145,7 @@ export class UpstreamOIDCMethod implements AuthenticationMethod {
       })
       const claims = tokens.claims()
       if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255)
-        return unavailable(provider)
+        return unavailable(provider, 'the ID token has no usable sub')
       const upstreamAMR = Array.isArray(claims.amr)
         ? claims.amr.filter((value): value is string => typeof value === 'string' && registeredAMR.has(value))
         : []
@@ -173,7 +173,7 @@ export class UpstreamOIDCMethod implements AuthenticationMethod {
       }
       // Unreachable, a refused code, a bad ID token: the person can only try again.
       this.#configurations.delete(cacheKey(input.tenant.id, provider))
-      return unavailable(provider)
+      return unavailable(provider, `code exchange failed: ${describe(error)}`)
     }
   }
 
@@ -217,11 +217,26 @@ function cacheKey(tenantId: string, provider: UpstreamProvider): string {
   ])
 }
 
-function unavailable(provider: UpstreamProvider): MethodResult {
-  return rejected(
-    'upstream_failed',
-    `Signing in with ${provider.name} did not work. Try again later or choose another way.`,
-  )
+function unavailable(provider: UpstreamProvider, detail: string): MethodResult {
+  return {
+    status: 'rejected',
+    rejection: {
+      reason: 'upstream_failed',
+      message: `Signing in with ${provider.name} did not work. Try again later or choose another way.`,
+      fieldErrors: [],
+      detail: `${provider.name} (${provider.issuer}): ${detail}`,
+    },
+  }
+}
+
+/**
+ * An error's name, code and message, for the log: never the whole object, whose response body and
+ * request options (the client secret among them) must not reach logs.
+ */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).slice(0, 200)
+  const code = (error as { code?: unknown }).code
+  return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message.slice(0, 300)}`
 }
 
 function rejected(reason: Rejection['reason'], message: string): MethodResult {

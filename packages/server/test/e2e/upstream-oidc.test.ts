@@ -176,9 +176,20 @@ describe('sign-in through an upstream OpenID Connect provider', () => {
     assert.equal(new URL(cancelled.headers.get('location')!).searchParams.get('error'), 'access_denied')
   })
 
-  it('answers without a 5xx when the upstream provider is down', async () => {
+  it('answers without a 5xx when the upstream provider is down, and logs why for the operator', async (t) => {
+    // Requests log through the app's logger (one logger for all requests).
+    const warn = t.mock.method(server.runtime.app.log, 'warn')
     const { response } = await startUpstreamSignIn(await anonymousDevice(), 'down')
     assert.equal(response.status, 400, response.body)
     assert.match(response.body, /Signing in with down did not work/)
+    assert.doesNotMatch(response.body, /discovery failed/)
+    const logged = warn.mock.calls.map((call) => call.arguments as unknown[])
+    const entry = logged.find((args) => args[1] === 'upstream sign-in failed')
+    assert.ok(entry, JSON.stringify(logged))
+    const fields = entry[0] as { tenant: string; reason: string; detail: string }
+    assert.equal(fields.tenant, demo.tenant)
+    assert.equal(fields.reason, 'upstream_failed')
+    assert.match(fields.detail, /^down \(http:\/\/127\.0\.0\.1:\d+\): discovery failed: /)
+    assert.ok(!JSON.stringify(logged).includes(upstream.clientSecret))
   })
 })

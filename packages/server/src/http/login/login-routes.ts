@@ -230,6 +230,12 @@ async function settle(
       case 'round_trip':
         return redirect(reply, outcome.location)
       case 'rejected':
+        if (outcome.rejection.detail !== undefined) {
+          request.log.warn(
+            { tenant: request.tenant.id, reason: outcome.rejection.reason, detail: outcome.rejection.detail },
+            'upstream sign-in failed',
+          )
+        }
         return renderLogin(services, request, reply, interaction, {
           screen: interaction.state.screen,
           rejection: outcome.rejection,
