@@ -121,6 +121,7 @@ export class AppleConfigManager {
       // Only the enrollment flows issue tokens for it; no client may exchange for it.
       policy: { allowedClients: [], allowAnonymous: false },
       accessTokenTtl: enrollmentTokenTtl,
+      secretHash: undefined,
       createdAt: now,
     }
     await stores.resources.create(resource)

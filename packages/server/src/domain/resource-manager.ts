@@ -1,4 +1,5 @@
 import { isAuthenticationMode } from '@onramp/protocol'
+import { hashSecret, randomToken, secretMatchesHash } from '../crypto/secrets.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { ExchangePolicy, Resource } from '../store/resource-store.ts'
 import type { Store } from '../store/stores.ts'
@@ -58,6 +59,7 @@ export class ResourceManager {
       scopes: validateScopes(input.scopes ?? []),
       policy: validatePolicy({ allowedClients: [], allowAnonymous: false, ...input.policy }),
       accessTokenTtl: validateTtl(input.accessTokenTtl),
+      secretHash: undefined,
       createdAt: this.#clock.now(),
     }
     await this.#store.transaction(async (stores) => {
@@ -84,6 +86,33 @@ export class ResourceManager {
     await this.#store.resources.update(tenantId, audience, patch)
     this.#cache.delete(`${tenantId}\n${audience}`)
     return { ...resource, ...patch }
+  }
+
+  /**
+   * Gives the resource a new secret, with which it calls `/introspect` (its audience as the
+   * client id); returned only here, and the old one stops working at once.
+   */
+  async rotateSecret(tenantId: string, audience: string): Promise<string> {
+    await this.get(tenantId, audience)
+    const secret = randomToken()
+    await this.#store.resources.update(tenantId, audience, { secretHash: hashSecret(secret) })
+    this.#cache.delete(`${tenantId}\n${audience}`)
+    return secret
+  }
+
+  /** Takes the resource's secret away: it can no longer call `/introspect`. */
+  async removeSecret(tenantId: string, audience: string): Promise<void> {
+    await this.get(tenantId, audience)
+    await this.#store.resources.update(tenantId, audience, { secretHash: undefined })
+    this.#cache.delete(`${tenantId}\n${audience}`)
+  }
+
+  /** The resource, if `secret` is its secret. */
+  async authenticate(tenantId: string, audience: string, secret: string): Promise<Resource | undefined> {
+    const resource = await this.find(tenantId, audience)
+    return resource?.secretHash !== undefined && secretMatchesHash(secret, resource.secretHash)
+      ? resource
+      : undefined
   }
 
   async delete(tenantId: string, audience: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Services } from '../domain/services.ts'
 import { InvalidClient, InvalidRequest } from '../errors/oauth-error.ts'
 import type { Client } from '../store/client-store.ts'
+import type { Resource } from '../store/resource-store.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 
 export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post'
@@ -10,6 +11,29 @@ export const clientAuthMethods: readonly ClientAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
 ]
+
+/** The credentials a request presents (RFC 6749 §2.3): HTTP Basic, or `client_id` and `client_secret` in the body. */
+interface Credentials {
+  clientId: string
+  secret: string | undefined
+  basic: boolean
+}
+
+function credentialsOf(
+  params: Readonly<Record<string, string>>,
+  authorization: string | undefined,
+): Credentials {
+  const basic =
+    authorization !== undefined && /^basic /i.test(authorization) ? parseBasic(authorization) : undefined
+  if (basic && params.client_secret !== undefined)
+    throw new InvalidRequest('use one client authentication method, not two')
+  if (basic && params.client_id !== undefined && params.client_id !== basic.clientId) {
+    throw new InvalidRequest('client_id differs from the authenticated client')
+  }
+  const clientId = basic?.clientId ?? params.client_id
+  if (!clientId) throw new InvalidClient('client authentication is required', { basicChallenge: true })
+  return { clientId, secret: basic?.secret ?? params.client_secret, basic: basic !== undefined }
+}
 
 /**
  * RFC 6749 §2.3: a confidential client authenticates with HTTP Basic or with `client_secret` in
@@ -22,28 +46,51 @@ export async function authenticateClient(
   authorization: string | undefined,
   options?: { confidentialOnly?: boolean },
 ): Promise<Client> {
-  const basic =
-    authorization !== undefined && /^basic /i.test(authorization) ? parseBasic(authorization) : undefined
-  if (basic && params.client_secret !== undefined)
-    throw new InvalidRequest('use one client authentication method, not two')
-  if (basic && params.client_id !== undefined && params.client_id !== basic.clientId) {
-    throw new InvalidRequest('client_id differs from the authenticated client')
-  }
-  const clientId = basic?.clientId ?? params.client_id
-  if (!clientId) throw new InvalidClient('client authentication is required', { basicChallenge: true })
-  const secret = basic?.secret ?? params.client_secret
-  const client = await services.clients.find(tenant.id, clientId)
-  if (!client)
-    throw new InvalidClient('client authentication failed', { basicChallenge: basic !== undefined })
+  const credentials = credentialsOf(params, authorization)
+  const client = await services.clients.find(tenant.id, credentials.clientId)
+  if (!client) throw failed(credentials)
+  return checkClient(services, client, credentials, options)
+}
+
+/**
+ * RFC 7662 §2.1: who calls `/introspect` — a confidential client, or a resource server with its
+ * secret, its audience standing for the client id.
+ */
+export async function authenticateIntrospector(
+  services: Services,
+  tenant: Tenant,
+  params: Readonly<Record<string, string>>,
+  authorization: string | undefined,
+): Promise<{ client: Client } | { resource: Resource }> {
+  const credentials = credentialsOf(params, authorization)
+  const client = await services.clients.find(tenant.id, credentials.clientId)
+  if (client) return { client: checkClient(services, client, credentials, { confidentialOnly: true }) }
+  const resource =
+    credentials.secret === undefined
+      ? undefined
+      : await services.resources.authenticate(tenant.id, credentials.clientId, credentials.secret)
+  if (!resource) throw failed(credentials)
+  return { resource }
+}
+
+function checkClient(
+  services: Services,
+  client: Client,
+  credentials: Credentials,
+  options?: { confidentialOnly?: boolean },
+): Client {
+  const { secret } = credentials
   if (client.type === 'confidential') {
-    if (secret === undefined || !services.clients.verifySecret(client, secret)) {
-      throw new InvalidClient('client authentication failed', { basicChallenge: basic !== undefined })
-    }
+    if (secret === undefined || !services.clients.verifySecret(client, secret)) throw failed(credentials)
   } else {
     if (secret !== undefined) throw new InvalidClient('public clients have no secret')
     if (options?.confidentialOnly) throw new InvalidClient('this endpoint is for confidential clients')
   }
   return client
+}
+
+function failed(credentials: Credentials): InvalidClient {
+  return new InvalidClient('client authentication failed', { basicChallenge: credentials.basic })
 }
 
 function parseBasic(authorization: string): { clientId: string; secret: string } {

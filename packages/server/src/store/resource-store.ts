@@ -19,10 +19,14 @@ export interface Resource {
   scopes: string[]
   policy: ExchangePolicy
   accessTokenTtl: number | undefined
+  /** Hash of the secret with which the resource calls `/introspect`; undefined when it has none. */
+  secretHash: string | undefined
   createdAt: number
 }
 
-export type ResourcePatch = Partial<Pick<Resource, 'name' | 'scopes' | 'policy' | 'accessTokenTtl'>>
+export type ResourcePatch = Partial<
+  Pick<Resource, 'name' | 'scopes' | 'policy' | 'accessTokenTtl' | 'secretHash'>
+>
 
 export interface ResourceStore {
   get(tenantId: string, audience: string): Promise<Resource | undefined>

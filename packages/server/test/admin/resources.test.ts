@@ -38,6 +38,7 @@ describe('admin API: resources', () => {
         allowed_clients: ['mobile'],
         allow_anonymous: true,
         authentication_modes: ['password', 'biometric'],
+        has_secret: false,
         created_at: 0,
       },
     )
@@ -73,6 +74,27 @@ describe('admin API: resources', () => {
     const gone = await server.admin('GET', path(audience))
     assert.equal(gone.status, 404)
     assert.equal(gone.body.error, 'not_found')
+  })
+
+  it('gives a resource a secret to introspect with, shown once, and takes it away', async () => {
+    const audience = 'https://api.example.com/introspecting'
+    await server.admin('POST', `/tenants/${tenant}/resources`, { body: { audience } })
+    const secretPath = `/tenants/${tenant}/resource-secrets/${encodeURIComponent(audience)}`
+    const rotated = await server.admin('POST', secretPath)
+    assert.equal(rotated.status, 200)
+    assert.equal(rotated.body.audience, audience)
+    assert.match(rotated.body.secret, /^[A-Za-z0-9_-]{43}$/)
+    const shown = await server.admin('GET', path(audience))
+    assert.equal(shown.body.has_secret, true)
+    assert.ok(!JSON.stringify(shown.body).includes(rotated.body.secret))
+    const again = await server.admin('POST', secretPath)
+    assert.notEqual(again.body.secret, rotated.body.secret)
+
+    assert.equal((await server.admin('DELETE', secretPath)).status, 204)
+    assert.equal((await server.admin('GET', path(audience))).body.has_secret, false)
+    const missing = `/tenants/${tenant}/resource-secrets/${encodeURIComponent('https://nope.example')}`
+    assert.equal((await server.admin('POST', missing)).status, 404)
+    assert.equal((await server.admin('DELETE', missing)).status, 404)
   })
 
   it('defaults to a closed policy', async () => {

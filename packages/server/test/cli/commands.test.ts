@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { loadConfig } from '../../src/config/config.ts'
+import { closeServices, openServices } from '../../src/runtime.ts'
 import { onramp, onrampJSON } from './cli-harness.ts'
 
 describe('onramp: managing tenants, clients, resources, devices and keys', () => {
@@ -228,6 +230,7 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
         allow_anonymous: true,
         authentication_modes: ['password', 'biometric'],
         access_token_ttl: 900,
+        has_secret: false,
         created_at: 0,
       },
     )
@@ -242,10 +245,27 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     )
     assert.equal(duplicate.code, 1)
     assert.match(duplicate.stderr, /already exists/)
-    await onrampJSON(
-      ['resources', 'delete', '--tenant', 'apis', '--audience', 'https://api.example.com/orders'],
-      env,
+    const orders = ['--tenant', 'apis', '--audience', 'https://api.example.com/orders']
+    const rotated = await onrampJSON(['resources', 'rotate-secret', ...orders], env)
+    assert.match(rotated.secret, /^[A-Za-z0-9_-]{43}$/)
+    // The printed secret is the one the server accepts.
+    const services = await openServices(loadConfig({ env, argv: [] }))
+    try {
+      const resource = await services.resources.authenticate('apis', rotated.audience, rotated.secret)
+      assert.equal(resource?.audience, 'https://api.example.com/orders')
+    } finally {
+      await closeServices(services)
+    }
+    const shown = await onramp(['resources', 'rotate-secret', ...orders], env)
+    assert.match(
+      shown.stdout,
+      /^New secret of resource "https:\/\/api\.example\.com\/orders" \(shown only now\): \S{43}\n$/,
     )
+    assert.deepEqual(await onrampJSON(['resources', 'remove-secret', ...orders], env), {
+      audience: 'https://api.example.com/orders',
+      has_secret: false,
+    })
+    await onrampJSON(['resources', 'delete', ...orders], env)
     const empty = await onramp(['resources', 'list', '--tenant', 'apis'], env)
     assert.equal(empty.stdout, 'No resources in tenant "apis".\n')
   })

@@ -163,6 +163,64 @@ describe('revocation and introspection', () => {
     }
   })
 
+  it('lets a resource server introspect with its secret, showing it only tokens meant for it', async () => {
+    const other = 'https://other-api.example/'
+    await server.services.resources.create(demo.tenant, {
+      audience: other,
+      policy: { allowedClients: [demo.client], allowAnonymous: true },
+    })
+    const resource: oauth.Client = { client_id: demo.resource }
+    const introspectAs = async (token: string, auth: oauth.ClientAuth) =>
+      oauth.processIntrospectionResponse(
+        as,
+        resource,
+        await oauth.introspectionRequest(as, resource, auth, token, insecure),
+      )
+
+    // Without a secret the resource cannot call at all.
+    const { key, tokens } = await enrolled()
+    const exchanged = await exchange(as, key, tokens.access_token)
+    await rejectsWithOAuthError(introspectAs(exchanged.access_token, oauth.ClientSecretBasic('guess')), {
+      error: 'invalid_client',
+      status: 401,
+    })
+
+    const resourceSecret = await server.services.resources.rotateSecret(demo.tenant, demo.resource)
+    const result = await introspectAs(exchanged.access_token, oauth.ClientSecretBasic(resourceSecret))
+    assert.equal(result.active, true)
+    assert.equal(result.aud, demo.resource)
+    assert.equal(result.sub, decodeJWT(tokens.access_token).payload.sub)
+    // In the body works too (client_secret_post).
+    assert.equal(
+      (await introspectAs(exchanged.access_token, oauth.ClientSecretPost(resourceSecret))).active,
+      true,
+    )
+
+    // Tokens for another audience, the device's own tokens and refresh tokens: inactive to it.
+    const forOther = await exchange(as, key, tokens.access_token, { audience: other })
+    for (const token of [forOther.access_token, tokens.access_token, tokens.refresh_token!]) {
+      assert.deepEqual(await introspectAs(token, oauth.ClientSecretBasic(resourceSecret)), { active: false })
+    }
+    // Revoked families are inactive to it as to anyone.
+    await revoke(tokens.refresh_token!)
+    assert.deepEqual(await introspectAs(exchanged.access_token, oauth.ClientSecretBasic(resourceSecret)), {
+      active: false,
+    })
+
+    // A rotated secret replaces the old one at once; a removed one ends the resource's access.
+    const rotated = await server.services.resources.rotateSecret(demo.tenant, demo.resource)
+    await rejectsWithOAuthError(introspectAs('x', oauth.ClientSecretBasic(resourceSecret)), {
+      error: 'invalid_client',
+      status: 401,
+    })
+    assert.deepEqual(await introspectAs('x', oauth.ClientSecretBasic(rotated)), { active: false })
+    await server.services.resources.removeSecret(demo.tenant, demo.resource)
+    await rejectsWithOAuthError(introspectAs('x', oauth.ClientSecretBasic(rotated)), {
+      error: 'invalid_client',
+      status: 401,
+    })
+  })
+
   it('refuses an introspection request without a token', async () => {
     const response = await postForm(`${server.issuer()}/introspect`, {
       client_id: backend.client_id,

@@ -101,6 +101,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
           authenticationModes: ['password', 'biometric'],
         },
         accessTokenTtl: 600,
+        secretHash: undefined,
         createdAt: NOW,
         ...overrides,
       }
@@ -426,7 +427,7 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().resources.get(other.id, a.audience), undefined)
       })
 
-      it('update only the fields in the patch; accessTokenTtl: undefined clears the override', async () => {
+      it('update only the fields in the patch; accessTokenTtl or secretHash undefined clears it', async () => {
         const tenant = await newTenant()
         const resource = resourceOf(tenant.id)
         await store().resources.create(resource)
@@ -457,6 +458,17 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
 
         assert.equal(await store().resources.update(tenant.id, resource.audience, {}), true)
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+
+        const secretHash = 'h'.repeat(43)
+        assert.equal(await store().resources.update(tenant.id, resource.audience, { secretHash }), true)
+        expected = { ...expected, secretHash }
+        assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
+        assert.equal(
+          await store().resources.update(tenant.id, resource.audience, { secretHash: undefined }),
+          true,
+        )
+        expected = { ...expected, secretHash: undefined }
         assert.deepEqual(await store().resources.get(tenant.id, resource.audience), expected)
         assert.equal(await store().resources.update(tenant.id, uid('missing'), { name: 'x' }), false)
         assert.equal(await store().resources.update(tenant.id, uid('missing'), {}), false)

@@ -107,6 +107,30 @@ export const resourceCommands: CommandGroup = {
         )
       },
     },
+    'rotate-secret': {
+      summary: 'give a resource a new secret to call /introspect with; the old one stops working at once',
+      options: { tenant: tenantOption, audience: audienceOption },
+      async run(context) {
+        const audience = context.required('audience')
+        const secret = await (await context.services()).resources.rotateSecret(
+          context.required('tenant'),
+          audience,
+        )
+        context.out.result(
+          { audience, secret },
+          () => `New secret of resource "${audience}" (shown only now): ${secret}`,
+        )
+      },
+    },
+    'remove-secret': {
+      summary: "take a resource's secret away: it can no longer call /introspect",
+      options: { tenant: tenantOption, audience: audienceOption },
+      async run(context) {
+        const audience = context.required('audience')
+        await (await context.services()).resources.removeSecret(context.required('tenant'), audience)
+        context.out.result({ audience, has_secret: false }, () => `Resource "${audience}" has no secret now.`)
+      },
+    },
     delete: {
       summary: 'delete a resource',
       options: { tenant: tenantOption, audience: audienceOption },
@@ -130,6 +154,7 @@ function describeResource(resource: Resource): string {
     'min acr': policy.minAcr,
     'authentication modes': policy.authenticationModes && list(policy.authenticationModes),
     'access token ttl': resource.accessTokenTtl === undefined ? "tenant's" : `${resource.accessTokenTtl} s`,
+    'introspection secret': resource.secretHash === undefined ? 'none' : 'set',
     created: time(resource.createdAt),
   })
 }

@@ -50,7 +50,13 @@ const UpdateResourceBody = StrictObject({
 
 type Params = Static<typeof ResourceParams>
 
-/** `/tenants/:tenant/resources`: backends that accept exchanged tokens, and who may get one. */
+/** A resource's new secret, in the one response that carries it. */
+const RotatedResourceSecret = Type.Object({ audience: Type.String(), secret: Type.String() })
+
+/**
+ * `/tenants/:tenant/resources`: backends that accept exchanged tokens, and who may get one;
+ * `/tenants/:tenant/resource-secrets`: the secrets they introspect with.
+ */
 export function resourceRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: Static<typeof TenantParams> }>(
     '/resources',
@@ -115,6 +121,26 @@ export function resourceRoutes(app: FastifyInstance, services: Services): void {
     { schema: { params: ResourceParams, response: { 204: NoContent } } },
     async (request, reply) => {
       await services.resources.delete(request.params.tenant, request.params['*'])
+      return reply.code(204).send()
+    },
+  )
+
+  // The secret a resource calls `/introspect` with: its own path, since the audience takes the
+  // rest of the resource's. Shown once, at rotation.
+  app.post<{ Params: Params }>(
+    '/resource-secrets/*',
+    { schema: { params: ResourceParams, response: { 200: RotatedResourceSecret } } },
+    async (request) => {
+      const { tenant, '*': audience } = request.params
+      return { audience, secret: await services.resources.rotateSecret(tenant, audience) }
+    },
+  )
+
+  app.delete<{ Params: Params }>(
+    '/resource-secrets/*',
+    { schema: { params: ResourceParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await services.resources.removeSecret(request.params.tenant, request.params['*'])
       return reply.code(204).send()
     },
   )

@@ -127,6 +127,8 @@ export const ResourceView = Type.Object({
   min_acr: Type.Optional(Type.String()),
   authentication_modes: Type.Optional(Type.Array(Type.String())),
   access_token_ttl: Type.Optional(Type.Integer()),
+  /** Whether the resource has a secret to call `/introspect` with: the secret itself is never shown. */
+  has_secret: Type.Boolean(),
   created_at: Timestamp,
 })
 
@@ -141,6 +143,7 @@ export function resourceView(resource: Resource): Static<typeof ResourceView> {
     ...(policy.minAcr !== undefined && { min_acr: policy.minAcr }),
     ...(policy.authenticationModes !== undefined && { authentication_modes: policy.authenticationModes }),
     ...(resource.accessTokenTtl !== undefined && { access_token_ttl: resource.accessTokenTtl }),
+    has_secret: resource.secretHash !== undefined,
     created_at: resource.createdAt,
   }
 }

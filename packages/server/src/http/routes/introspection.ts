@@ -3,13 +3,14 @@ import type { Services } from '../../domain/services.ts'
 import { TokenRejected } from '../../domain/token-manager.ts'
 import { InvalidRequest } from '../../errors/oauth-error.ts'
 import type { Tenant } from '../../store/tenant-store.ts'
-import { authenticateClient } from '../client-authentication.ts'
+import { authenticateIntrospector } from '../client-authentication.ts'
 import { requireFormBody } from '../form-body.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
 
 /**
- * RFC 7662, for confidential clients (resource servers). Tokens of revoked families, including
- * anonymous tokens superseded by a sign-in, are reported inactive.
+ * RFC 7662, for confidential clients and for resource servers with a secret (their audience as
+ * the client id), which see only the access tokens meant for them. Tokens of revoked families,
+ * including anonymous tokens superseded by a sign-in, are reported inactive.
  */
 export function introspectionRoute(app: FastifyInstance, services: Services): void {
   app.post(
@@ -18,12 +19,16 @@ export function introspectionRoute(app: FastifyInstance, services: Services): vo
     async (request, reply) => {
       const params = request.body as Record<string, string>
       const { tenant } = request
-      const client = await authenticateClient(services, tenant, params, request.headers.authorization, {
-        confidentialOnly: true,
-      })
+      const caller = await authenticateIntrospector(services, tenant, params, request.headers.authorization)
       const token = params.token
       if (!token) throw new InvalidRequest('token is required')
       reply.header('cache-control', 'no-store')
+      if ('resource' in caller) {
+        // A resource server learns only about access tokens meant for it (RFC 7662 §4).
+        const found = await introspectAccess(services, tenant, token)
+        return found?.aud === caller.resource.audience ? found : { active: false }
+      }
+      const { client } = caller
       const first = params.token_type_hint === 'refresh_token' ? introspectRefresh : introspectAccess
       const second = first === introspectRefresh ? introspectAccess : introspectRefresh
       return (

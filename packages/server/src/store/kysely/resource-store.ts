@@ -39,6 +39,7 @@ export class KyselyResourceStore implements ResourceStore {
         scopes: JSON.stringify(resource.scopes),
         policy: JSON.stringify(resource.policy),
         access_token_ttl: resource.accessTokenTtl ?? null,
+        secret_hash: resource.secretHash ?? null,
         created_at: resource.createdAt,
       })
       .execute()
@@ -50,6 +51,7 @@ export class KyselyResourceStore implements ResourceStore {
       ...(patch.scopes !== undefined && { scopes: JSON.stringify(patch.scopes) }),
       ...(patch.policy !== undefined && { policy: JSON.stringify(patch.policy) }),
       ...('accessTokenTtl' in patch && { access_token_ttl: patch.accessTokenTtl ?? null }),
+      ...('secretHash' in patch && { secret_hash: patch.secretHash ?? null }),
     }
     // An empty SET is a syntax error: with nothing to change, report whether the resource exists.
     if (Object.keys(values).length === 0) return (await this.get(tenantId, audience)) !== undefined
@@ -80,6 +82,7 @@ function toResource(row: Selectable<ResourcesTable>): Resource {
     scopes: JSON.parse(row.scopes),
     policy: JSON.parse(row.policy),
     accessTokenTtl: optional(row.access_token_ttl),
+    secretHash: optional(row.secret_hash),
     createdAt: row.created_at,
   }
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004-profile-attributes.ts'
 import * as m0005 from './0005-progressive-authentication.ts'
 import * as m0006 from './0006-apple-enrollment.ts'
 import * as m0007 from './0007-passkeys.ts'
+import * as m0008 from './0008-resource-secrets.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-progressive-authentication': m0005,
   '0006-apple-enrollment': m0006,
   '0007-passkeys': m0007,
+  '0008-resource-secrets': m0008,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -7,5 +7,7 @@ export interface ResourcesTable {
   /** JSON of `ExchangePolicy`. */
   policy: string
   access_token_ttl: number | null
+  /** SHA-256 of the secret the resource introspects with; null when it has none. */
+  secret_hash: string | null
   created_at: number
 }
