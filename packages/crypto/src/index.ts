@@ -9,14 +9,14 @@ export {
 } from './compact-jws.ts'
 export { derToJOSE, joseToDER } from './ecdsa-signature.ts'
 export { jwkThumbprint } from './jwk-thumbprint.ts'
-export type { JWSAlgorithm } from './jws-algorithms.ts'
+export type { JWSAlgorithm, SigningAlgorithm } from './jws-algorithms.ts'
 export {
   hasPrivateMembers,
   importPublicJWK,
   isJWSAlgorithm,
   JWSAlgorithms,
   keyMatchesAlgorithm,
-  signES256,
+  signJWS,
   verifySignature,
   verifySignatureInThreadPool,
 } from './jws-algorithms.ts'

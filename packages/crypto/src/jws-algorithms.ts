@@ -134,11 +134,17 @@ export function verifySignatureInThreadPool(
   })
 }
 
-/** ES256 signing with a KeyObject on the thread pool, returning the JOSE signature. */
-export function signES256(key: KeyObject, signingInput: string): Promise<Buffer> {
+/** The algorithms our own tokens are signed with. */
+export type SigningAlgorithm = 'ES256' | 'Ed25519'
+
+/**
+ * Signs with a KeyObject on the thread pool, returning the JOSE signature: ES256 (a P-256 key;
+ * node:crypto's DER signature converted) or Ed25519 (RFC 8037's EdDSA, named as RFC 9864 does).
+ */
+export function signJWS(alg: SigningAlgorithm, key: KeyObject, signingInput: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(signingInput), key, (error, der) =>
-      error ? reject(error) : resolve(derToJOSE(der, 32)),
+    sign(alg === 'ES256' ? 'sha256' : null, Buffer.from(signingInput), key, (error, signature) =>
+      error ? reject(error) : resolve(alg === 'ES256' ? derToJOSE(signature, 32) : signature),
     )
   })
 }

@@ -9,7 +9,7 @@ import {
   joseToDER,
   jwkThumbprint,
   keyMatchesAlgorithm,
-  signES256,
+  signJWS,
   verifySignature,
   verifySignatureInThreadPool,
 } from '../src/index.ts'
@@ -41,15 +41,21 @@ describe('ECDSA signature encodings', () => {
 })
 
 describe('JWS', () => {
-  it('signs ES256 and verifies, and refuses a tampered payload', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0'
-    const signature = await signES256(privateKey, input)
-    assert.ok(verifySignature('ES256', publicKey, input, signature))
-    assert.equal(verifySignature('ES256', publicKey, `${input}x`, signature), false)
-    assert.ok(await verifySignatureInThreadPool('ES256', publicKey, input, signature))
-    assert.equal(await verifySignatureInThreadPool('ES256', publicKey, `${input}x`, signature), false)
-  })
+  for (const [alg, keyPair] of [
+    ['ES256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' })],
+    ['Ed25519', () => generateKeyPairSync('ed25519')],
+  ] as const) {
+    it(`signs ${alg} and verifies, and refuses a tampered payload`, async () => {
+      const { privateKey, publicKey } = keyPair()
+      const input = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0'
+      const signature = await signJWS(alg, privateKey, input)
+      assert.equal(signature.length, 64)
+      assert.ok(verifySignature(alg, publicKey, input, signature))
+      assert.equal(verifySignature(alg, publicKey, `${input}x`, signature), false)
+      assert.ok(await verifySignatureInThreadPool(alg, publicKey, input, signature))
+      assert.equal(await verifySignatureInThreadPool(alg, publicKey, `${input}x`, signature), false)
+    })
+  }
 
   it('verifies with a key of the wrong type as false, not as an exception', async () => {
     const { publicKey } = generateKeyPairSync('ed25519')

@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { encodeJSON, importPublicJWK, jwkThumbprint, signES256 } from '@onramp/crypto'
+import { encodeJSON, importPublicJWK, jwkThumbprint, type SigningAlgorithm, signJWS } from '@onramp/crypto'
 import type { SecretBox } from '../crypto/secret-box.ts'
 import type { SigningKeyRecord, SigningKeyStore } from '../store/signing-key-store.ts'
 import type { Stores } from '../store/stores.ts'
@@ -9,7 +9,8 @@ export interface PublicJWK {
   kty: string
   crv: string
   x: string
-  y: string
+  /** EC keys only; Ed25519 (OKP) keys have just `x`. */
+  y?: string
   kid: string
   alg: string
   use: 'sig'
@@ -19,8 +20,8 @@ interface TenantKeys {
   loadedAt: number
   /** Reload no sooner than this when asked for an unknown `kid`, so random kids cannot flood the database. */
   reloadAfter: number
-  active: { kid: string; key: KeyObject } | undefined
-  verification: Map<string, KeyObject>
+  active: { kid: string; alg: SigningAlgorithm; key: KeyObject } | undefined
+  verification: Map<string, { alg: string; key: KeyObject }>
   jwks: PublicJWK[]
 }
 
@@ -28,7 +29,7 @@ interface TenantKeys {
 const cacheSeconds = 30
 
 /**
- * Per-tenant ES256 signing keys: private keys sealed at rest, public keys published until every
+ * Per-tenant signing keys (ES256, or Ed25519 where the tenant chose it): private keys sealed at rest, public keys published until every
  * token they signed has expired. Keys are cached per tenant; a rotation elsewhere in a cluster is
  * picked up when the cache ages out or a token names a `kid` we have not seen.
  */
@@ -48,15 +49,21 @@ export class KeyManager {
   }
 
   /** Creates a new active key for the tenant, in the caller's transaction. */
-  async createKey(tenantId: string, stores: Pick<Stores, 'signingKeys'>): Promise<string> {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const jwk = publicKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string; y: string }
-    const kid = jwkThumbprint(jwk)
+  async createKey(
+    tenantId: string,
+    stores: Pick<Stores, 'signingKeys'>,
+    alg: SigningAlgorithm = 'ES256',
+  ): Promise<string> {
+    const { privateKey, publicKey } =
+      alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519')
+    const { kty, crv, x, y } = publicKey.export({ format: 'jwk' })
+    const publicJWK = { kty, crv, x, ...(y !== undefined && { y }) } as Record<string, string>
+    const kid = jwkThumbprint(publicJWK)
     await stores.signingKeys.insert({
       kid,
       tenantId,
-      alg: 'ES256',
-      publicJWK: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      alg,
+      publicJWK,
       privateKey: this.#box.seal(
         privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
         `signing-key:${kid}`,
@@ -78,6 +85,7 @@ export class KeyManager {
     tenantId: string,
     stores: Pick<Stores, 'signingKeys'>,
     publishSeconds: number,
+    alg: SigningAlgorithm = 'ES256',
   ): Promise<string> {
     const now = this.#clock.now()
     // Nodes may keep signing with the old key until their cache ages out.
@@ -85,7 +93,7 @@ export class KeyManager {
       retiredAt: now,
       publishUntil: now + publishSeconds + cacheSeconds,
     })
-    const kid = await this.createKey(tenantId, stores)
+    const kid = await this.createKey(tenantId, stores, alg)
     this.#cache.delete(tenantId)
     return kid
   }
@@ -94,22 +102,24 @@ export class KeyManager {
   async signJWT(tenantId: string, typ: string, payload: object): Promise<string> {
     const keys = await this.#keys(tenantId)
     if (!keys.active) throw new Error(`tenant ${tenantId} has no active signing key`)
-    const input = `${this.#encodedHeader(typ, keys.active.kid)}.${encodeJSON(payload)}`
-    return `${input}.${(await signES256(keys.active.key, input)).toString('base64url')}`
+    const { kid, alg, key } = keys.active
+    const input = `${this.#encodedHeader(typ, alg, kid)}.${encodeJSON(payload)}`
+    return `${input}.${(await signJWS(alg, key, input)).toString('base64url')}`
   }
 
   /** The protected header of every JWT of one type and key is the same text; encoded once. */
-  #encodedHeader(typ: string, kid: string): string {
+  #encodedHeader(typ: string, alg: SigningAlgorithm, kid: string): string {
     const cacheKey = `${typ} ${kid}`
     let encoded = this.#encodedHeaders.get(cacheKey)
     if (encoded === undefined) {
-      encoded = encodeJSON({ alg: 'ES256', typ, kid })
+      encoded = encodeJSON({ alg, typ, kid })
       this.#encodedHeaders.set(cacheKey, encoded)
     }
     return encoded
   }
 
-  async verificationKey(tenantId: string, kid: string): Promise<KeyObject | undefined> {
+  /** A published key of the tenant and the algorithm it signs with. */
+  async verificationKey(tenantId: string, kid: string): Promise<{ alg: string; key: KeyObject } | undefined> {
     let keys = await this.#keys(tenantId)
     const key = keys.verification.get(kid)
     if (key || this.#clock.now() < keys.reloadAfter) return key
@@ -151,10 +161,14 @@ export class KeyManager {
       reloadAfter: now + 5,
       active: activeRecord && {
         kid: activeRecord.kid,
+        alg: activeRecord.alg as SigningAlgorithm,
         key: createPrivateKey(this.#box.open(activeRecord.privateKey, `signing-key:${activeRecord.kid}`)),
       },
       verification: new Map(
-        records.map((r) => [r.kid, importPublicJWK(r.publicJWK as Record<string, unknown>)]),
+        records.map((r) => [
+          r.kid,
+          { alg: r.alg, key: importPublicJWK(r.publicJWK as Record<string, unknown>) },
+        ]),
       ),
       jwks: records.map((r) => ({
         ...(r.publicJWK as Omit<PublicJWK, 'kid' | 'alg' | 'use'>),

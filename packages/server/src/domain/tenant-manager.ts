@@ -2,8 +2,14 @@ import type { SecretBox } from '../crypto/secret-box.ts'
 import { AppError } from '../errors/app-error.ts'
 import { prepareUpstreamProviders, type UpstreamProviderInput } from '../login/upstream-providers.ts'
 import type { Resource } from '../store/resource-store.ts'
-import type { Store } from '../store/stores.ts'
-import { MergePolicies, type Tenant, type TenantSettings } from '../store/tenant-store.ts'
+import type { Store, Stores } from '../store/stores.ts'
+import {
+  MergePolicies,
+  SigningAlgorithms,
+  signingAlgorithmOf,
+  type Tenant,
+  type TenantSettings,
+} from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
 import type { KeyManager } from './key-manager.ts'
 import { TTLCache } from './ttl-cache.ts'
@@ -76,7 +82,7 @@ export class TenantManager {
       if (await stores.tenants.get(tenant.id))
         throw new AppError('conflict', `tenant "${tenant.id}" already exists`)
       await stores.tenants.create(tenant)
-      await this.#keys.createKey(tenant.id, stores)
+      await this.#keys.createKey(tenant.id, stores, signingAlgorithmOf(tenant.settings))
     })
     this.#cache.delete(tenant.id)
     return tenant
@@ -88,9 +94,17 @@ export class TenantManager {
   ): Promise<Tenant> {
     const tenant = await this.get(id)
     const settings = this.#settings(id, tenant.settings, patch.settings)
-    await this.#store.tenants.update(id, { name: patch.name ?? tenant.name, settings })
+    const updated = { ...tenant, name: patch.name ?? tenant.name, settings }
+    // A new algorithm takes effect at once: a key for it replaces the active one, which stays
+    // published until the tokens it signed have expired.
+    const newAlgorithm = signingAlgorithmOf(settings) !== signingAlgorithmOf(tenant.settings)
+    await this.#store.transaction(async (stores) => {
+      await stores.tenants.update(id, { name: updated.name, settings })
+      if (newAlgorithm) await this.#rotate(stores, updated)
+    })
     this.#cache.delete(id)
-    return { ...tenant, name: patch.name ?? tenant.name, settings }
+    if (newAlgorithm) this.#keys.forget(id)
+    return updated
   }
 
   /** The previous settings with the patch applied, checked, upstream client secrets sealed. */
@@ -127,12 +141,21 @@ export class TenantManager {
     const kid = await this.#store.transaction(async (stores) => {
       const tenant = await stores.tenants.get(id)
       if (!tenant) throw new AppError('not_found', `tenant "${id}" does not exist`)
-      const resources = await stores.resources.list(id)
-      return this.#keys.rotate(id, stores, longestAccessTokenTtl(tenant, resources))
+      return this.#rotate(stores, tenant)
     })
     // Again after commit: a load between the rotation and the commit could have cached the old key.
     this.#keys.forget(id)
     return kid
+  }
+
+  async #rotate(stores: Stores, tenant: Tenant): Promise<string> {
+    const resources = await stores.resources.list(tenant.id)
+    return this.#keys.rotate(
+      tenant.id,
+      stores,
+      longestAccessTokenTtl(tenant, resources),
+      signingAlgorithmOf(tenant.settings),
+    )
   }
 }
 
@@ -165,6 +188,9 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     throw new AppError('invalid_input', 'settings.dpopNonce must be a boolean')
   if (!MergePolicies.includes(settings.mergePolicy))
     throw new AppError('invalid_input', `settings.mergePolicy must be one of ${MergePolicies.join(', ')}`)
+  if (settings.signingAlg !== undefined && !SigningAlgorithms.includes(settings.signingAlg)) {
+    throw new AppError('invalid_input', `settings.signingAlg must be one of ${SigningAlgorithms.join(', ')}`)
+  }
   return {
     accessTokenTtl: settings.accessTokenTtl,
     refreshTokenIdleTtl: settings.refreshTokenIdleTtl,
@@ -172,5 +198,6 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     dpopNonce: settings.dpopNonce,
     anonymousInactivityDays: settings.anonymousInactivityDays,
     mergePolicy: settings.mergePolicy,
+    ...(settings.signingAlg !== undefined && { signingAlg: settings.signingAlg }),
   }
 }

@@ -114,11 +114,21 @@ export class TokenManager {
     }
     const { header, payload } = decoded
     if (header.typ !== 'at+jwt') throw new TokenRejected('type', 'not an access token')
-    if (header.alg !== 'ES256' || !isJWSAlgorithm(header.alg) || typeof header.kid !== 'string') {
+    if (!isJWSAlgorithm(header.alg) || typeof header.kid !== 'string') {
       throw new TokenRejected('signature', 'unexpected token algorithm')
     }
-    const key = await this.#keys.verificationKey(tenantId, header.kid)
-    if (!key || !(await verifySignatureInThreadPool('ES256', key, decoded.signingInput, decoded.signature))) {
+    const verification = await this.#keys.verificationKey(tenantId, header.kid)
+    // The header's alg must be the key's own: a token cannot pick how its key is used.
+    if (
+      !verification ||
+      verification.alg !== header.alg ||
+      !(await verifySignatureInThreadPool(
+        header.alg,
+        verification.key,
+        decoded.signingInput,
+        decoded.signature,
+      ))
+    ) {
       throw new TokenRejected('signature', 'token signature is invalid')
     }
     if (payload.iss !== this.issuer(tenantId)) throw new TokenRejected('issuer', 'token is of another issuer')

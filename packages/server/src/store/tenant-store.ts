@@ -1,3 +1,7 @@
+import type { SigningAlgorithm } from '@onramp/crypto'
+
+export type { SigningAlgorithm }
+
 /**
  * What happens to an anonymous profile's attributes when the identity that signs in from it
  * already belongs to another profile: nothing (`none`), copy those the user's profile lacks
@@ -6,6 +10,16 @@
 export const MergePolicies = ['none', 'prefer-existing', 'prefer-anonymous'] as const
 
 export type MergePolicy = (typeof MergePolicies)[number]
+
+/**
+ * What the tenant's tokens are signed with: ES256 (the default), or Ed25519 — RFC 8037's EdDSA
+ * with Ed25519, under its RFC 9864 name.
+ */
+export const SigningAlgorithms = ['ES256', 'Ed25519'] as const satisfies readonly SigningAlgorithm[]
+
+export function signingAlgorithmOf(settings: TenantSettings): SigningAlgorithm {
+  return settings.signingAlg ?? 'ES256'
+}
 
 /** An upstream OpenID Connect provider people of the tenant can sign in with (identity provider `oidc:{name}`). */
 export interface UpstreamProvider {
@@ -33,6 +47,8 @@ export interface TenantSettings {
   mergePolicy: MergePolicy
   /** Absent in settings stored before upstream providers existed: none. */
   upstreamProviders?: UpstreamProvider[]
+  /** See `SigningAlgorithms`; absent (settings stored before it existed, or never set): ES256. */
+  signingAlg?: SigningAlgorithm
 }
 
 export interface Tenant {

@@ -22,6 +22,7 @@ describe('admin API: tenants', () => {
       dpop_nonce: false,
       anonymous_inactivity_days: 30,
       merge_policy: 'none',
+      signing_alg: 'ES256',
       upstream_providers: [],
     })
     assert.equal(created.body.id, id)
@@ -84,6 +85,38 @@ describe('admin API: tenants', () => {
     })
     assert.equal(refused.status, 400)
     assert.equal(refused.body.error, 'invalid_input')
+  })
+
+  it('sets the signing algorithm, rotating the key when it changes, and refuses others', async () => {
+    const id = uniqueId('t')
+    const created = await server.admin('POST', '/tenants', {
+      body: { id, settings: { signing_alg: 'Ed25519' } },
+    })
+    assert.equal(created.status, 201)
+    assert.equal(created.body.settings.signing_alg, 'Ed25519')
+    const keys = async () => (await server.admin('GET', `/tenants/${id}/keys`)).body.keys
+    const [first] = await keys()
+    assert.equal(first.alg, 'Ed25519')
+
+    // The same algorithm again changes nothing; another one makes a new active key.
+    await server.admin('PATCH', `/tenants/${id}`, { body: { settings: { signing_alg: 'Ed25519' } } })
+    assert.equal((await keys()).length, 1)
+    const updated = await server.admin('PATCH', `/tenants/${id}`, {
+      body: { settings: { signing_alg: 'ES256' } },
+    })
+    assert.equal(updated.status, 200)
+    assert.equal(updated.body.settings.signing_alg, 'ES256')
+    const after = await keys()
+    assert.deepEqual(after.map((key: { alg: string; status: string }) => `${key.alg} ${key.status}`).sort(), [
+      'ES256 active',
+      'Ed25519 retired',
+    ])
+
+    const refused = await server.admin('PATCH', `/tenants/${id}`, {
+      body: { settings: { signing_alg: 'HS256' } },
+    })
+    assert.equal(refused.status, 400)
+    assert.equal((await keys()).length, 2)
   })
 
   it('refuses a duplicate tenant with 409', async () => {

@@ -103,8 +103,16 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     assert.equal(after.name, 'Merging')
     assert.equal(after.settings.dpop_nonce, false)
     assert.equal(after.settings.access_token_ttl, 90)
+    assert.equal(after.settings.signing_alg, 'ES256')
+
+    const edwards = await onrampJSON(['tenants', 'update', 'merging', '--signing-alg', 'Ed25519'], env)
+    assert.equal(edwards.settings.signing_alg, 'Ed25519')
+    const keys = await onrampJSON(['keys', 'list', '--tenant', 'merging'], env)
+    assert.equal(keys.keys.find((key: { status: string }) => key.status === 'active').alg, 'Ed25519')
+    assert.match((await onramp(['tenants', 'show', 'merging'], env)).stdout, /^signing algorithm: +Ed25519$/m)
 
     for (const args of [
+      ['tenants', 'create', 'bad-alg', '--signing-alg', 'HS256'],
       ['tenants', 'create', 'bad-policy', '--merge-policy', 'always'],
       ['tenants', 'update', 'merging', '--dpop-nonce', '--no-dpop-nonce'],
     ]) {

@@ -3,6 +3,8 @@ import { tenantView } from '../../http/admin/views.ts'
 import {
   MergePolicies,
   type MergePolicy,
+  SigningAlgorithms,
+  signingAlgorithmOf,
   type Tenant,
   type TenantSettings,
 } from '../../store/tenant-store.ts'
@@ -36,6 +38,11 @@ const settingsOptions: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     value: MergePolicies.join('|'),
     description: 'anonymous attributes when the identity already has a profile (default none)',
+  },
+  'signing-alg': {
+    type: 'string',
+    value: SigningAlgorithms.join('|'),
+    description: "the tokens' signature algorithm (default ES256); a change rotates the key at once",
   },
 }
 
@@ -125,6 +132,9 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
   const mergePolicy = context.option('merge-policy')
   if (mergePolicy !== undefined && !isMergePolicy(mergePolicy))
     throw new UsageError(`--merge-policy must be one of ${MergePolicies.join(', ')}`)
+  const signingAlg = context.option('signing-alg')
+  if (signingAlg !== undefined && !(SigningAlgorithms as readonly string[]).includes(signingAlg))
+    throw new UsageError(`--signing-alg must be one of ${SigningAlgorithms.join(', ')}`)
   return defined({
     accessTokenTtl: context.count('access-token-ttl'),
     refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
@@ -132,6 +142,7 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
     dpopNonce: context.flag('dpop-nonce') || undefined,
     anonymousInactivityDays: context.count('anonymous-inactivity-days'),
     mergePolicy,
+    signingAlg: signingAlg as TenantSettings['signingAlg'],
   })
 }
 
@@ -150,6 +161,7 @@ function describeTenant(tenant: Tenant): string {
     'dpop nonce': String(settings.dpopNonce),
     'anonymous inactivity': `${settings.anonymousInactivityDays} days`,
     'merge policy': settings.mergePolicy,
+    'signing algorithm': signingAlgorithmOf(settings),
     created: time(tenant.createdAt),
   })
 }

@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import type { TenantSettingsInput } from '../../domain/tenant-manager.ts'
 import { maxUpstreamProviders } from '../../login/upstream-providers.ts'
-import { MergePolicies, type MergePolicy } from '../../store/tenant-store.ts'
+import {
+  MergePolicies,
+  type MergePolicy,
+  type SigningAlgorithm,
+  SigningAlgorithms,
+} from '../../store/tenant-store.ts'
 import { Name, NoContent, Seconds, StrictObject, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { TenantView, tenantView } from './views.ts'
@@ -24,6 +29,7 @@ const SettingsInput = StrictObject({
   dpop_nonce: Type.Optional(Type.Boolean()),
   anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
   merge_policy: Type.Optional(Type.Unsafe<MergePolicy>({ type: 'string', enum: [...MergePolicies] })),
+  signing_alg: Type.Optional(Type.Unsafe<SigningAlgorithm>({ type: 'string', enum: [...SigningAlgorithms] })),
   upstream_providers: Type.Optional(Type.Array(UpstreamProviderInput, { maxItems: maxUpstreamProviders })),
 })
 
@@ -98,6 +104,7 @@ function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<Tenan
     dpopNonce: settings.dpop_nonce,
     anonymousInactivityDays: settings.anonymous_inactivity_days,
     mergePolicy: settings.merge_policy,
+    signingAlg: settings.signing_alg,
     upstreamProviders: settings.upstream_providers?.map((provider) => ({
       name: provider.name,
       issuer: provider.issuer,

@@ -3,7 +3,7 @@ import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/clie
 import type { Device } from '../../store/device-store.ts'
 import type { Resource } from '../../store/resource-store.ts'
 import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
-import type { Tenant } from '../../store/tenant-store.ts'
+import { signingAlgorithmOf, type Tenant } from '../../store/tenant-store.ts'
 
 /**
  * What the admin API (and `onramp --json`) shows of each record: snake_case, times in seconds
@@ -23,6 +23,7 @@ export const TenantView = Type.Object({
     dpop_nonce: Type.Boolean(),
     anonymous_inactivity_days: Type.Integer(),
     merge_policy: Type.String(),
+    signing_alg: Type.String(),
     upstream_providers: Type.Array(
       Type.Object({
         name: Type.String(),
@@ -49,6 +50,7 @@ export function tenantView(tenant: Tenant): Static<typeof TenantView> {
       dpop_nonce: settings.dpopNonce,
       anonymous_inactivity_days: settings.anonymousInactivityDays,
       merge_policy: settings.mergePolicy,
+      signing_alg: signingAlgorithmOf(settings),
       upstream_providers: (settings.upstreamProviders ?? []).map((provider) => ({
         name: provider.name,
         issuer: provider.issuer,
