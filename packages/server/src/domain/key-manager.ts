@@ -29,9 +29,10 @@ interface TenantKeys {
 const cacheSeconds = 30
 
 /**
- * Per-tenant signing keys (ES256, or Ed25519 where the tenant chose it): private keys sealed at rest, public keys published until every
- * token they signed has expired. Keys are cached per tenant; a rotation elsewhere in a cluster is
- * picked up when the cache ages out or a token names a `kid` we have not seen.
+ * Per-tenant signing keys, ES256 or (where the tenant chose it) Ed25519: private keys sealed at
+ * rest, public keys published until every token they signed has expired. Keys are cached per
+ * tenant; a rotation elsewhere in a cluster is picked up when the cache ages out or a token names
+ * a `kid` we have not seen.
  */
 export class KeyManager {
   readonly #store: SigningKeyStore
