@@ -70,6 +70,31 @@ describe('admin API on PostgreSQL', { skip: await skipUnlessPostgres() }, () => 
     })
     assert.equal(userinfo.status, 200)
 
+    // Names PostgreSQL cannot hold (a NUL byte) are unknown, not a database error.
+    const nul = encodeURIComponent('a\u0000b')
+    for (const [method, path] of [
+      ['GET', `/tenants/${nul}`],
+      ['PATCH', `/tenants/${nul}`],
+      ['DELETE', `/tenants/${nul}`],
+      ['GET', `/tenants/${tenant}/resources/${nul}`],
+      ['PATCH', `/tenants/${tenant}/resources/${nul}`],
+      ['DELETE', `/tenants/${tenant}/resources/${nul}`],
+      ['POST', `/tenants/${tenant}/resource-secrets/${nul}`],
+      ['DELETE', `/tenants/${tenant}/resource-secrets/${nul}`],
+      ['GET', `/tenants/${tenant}/clients/${nul}`],
+      ['PATCH', `/tenants/${tenant}/clients/${nul}`],
+      ['DELETE', `/tenants/${tenant}/clients/${nul}`],
+      ['POST', `/tenants/${tenant}/clients/${nul}/secret`],
+      ['GET', `/tenants/${tenant}/devices/${nul}`],
+      ['POST', `/tenants/${tenant}/devices/${nul}/revoke`],
+    ] as const) {
+      const response = await server.admin(method, path, method === 'PATCH' ? { body: { name: 'x' } } : {})
+      assert.ok(
+        [400, 404].includes(response.status),
+        `${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`,
+      )
+    }
+
     assert.equal((await server.admin('DELETE', `/tenants/${tenant}`)).status, 204)
     assert.equal((await server.admin('GET', `/tenants/${tenant}/devices`)).status, 404)
   })

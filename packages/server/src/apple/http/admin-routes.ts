@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { StrictObject, TenantParams } from '../../http/admin/admin-schemas.ts'
 import { defined } from '../../http/admin/defined.ts'
+import { PathText } from '../../http/schemas.ts'
 import type { AppleSettingsInput, EnrollmentSSODocument, IdentityIssuance } from '../apple-settings.ts'
 import { toPlistDict } from '../plist-values.ts'
 import {
@@ -51,7 +52,7 @@ const AppleConfigBody = StrictObject({
 
 const EnrollmentParams = Type.Object({
   tenant: TenantParams.properties.tenant,
-  enrollment_id: Type.String({ minLength: 1, maxLength: 64 }),
+  enrollment_id: PathText(64),
 })
 
 const EnrollmentQuery = StrictObject({

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
-import { TenantParams } from '../../http/schemas.ts'
+import { PathText, TenantParams } from '../../http/schemas.ts'
 import { resolveTenant } from '../../http/tenant-context.ts'
 import { AppleAuthenticationRequired, DiscoveryRejected } from '../apple-errors.ts'
 import type { EnrollmentType } from '../apple-settings.ts'
@@ -54,7 +54,7 @@ const EnrollParams = Type.Object({
 
 const EnrollmentParams = Type.Object({
   tenant: TenantParams.properties.tenant,
-  enrollment: Type.String({ minLength: 1, maxLength: 64 }),
+  enrollment: PathText(64),
 })
 
 const LoginQuery = Type.Object({ 'user-identifier': Type.String({ minLength: 3, maxLength: 320 }) })

@@ -1,6 +1,7 @@
 import { type AuthenticationMode, AuthenticationModes } from '@onramp/protocol'
 import { type TObject, type TProperties, Type } from '@sinclair/typebox'
 import { versionPattern } from '../../domain/app-config-manager.ts'
+import { PathText } from '../schemas.ts'
 
 /** A request body object that refuses properties it does not name. */
 export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
@@ -8,7 +9,7 @@ export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
 }
 
 /** Path parameters of everything under `/tenants/:tenant`. */
-export const TenantParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 64 }) })
+export const TenantParams = Type.Object({ tenant: PathText(64) })
 
 export const Name = Type.String({ minLength: 1, maxLength: 200 })
 

@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import type { ClientUpdate } from '../../domain/client-manager.ts'
 import type { Services } from '../../domain/services.ts'
 import type { AppVersionPolicy } from '../../store/client-store.ts'
+import { PathText } from '../schemas.ts'
 import { AppPolicyInput, Name, NoContent, Scopes, StrictObject, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { ClientView, clientView } from './views.ts'
 
 const ClientParams = Type.Object({
   tenant: TenantParams.properties.tenant,
-  client_id: Type.String({ minLength: 1, maxLength: 128 }),
+  client_id: PathText(128),
 })
 
 const GrantTypes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 10 })

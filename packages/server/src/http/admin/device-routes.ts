@@ -1,13 +1,14 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
+import { PathText } from '../schemas.ts'
 import { StrictObject, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { DevicePageView, DeviceView, devicePageView, deviceView } from './views.ts'
 
 const DeviceParams = Type.Object({
   tenant: TenantParams.properties.tenant,
-  device_id: Type.String({ minLength: 1, maxLength: 64 }),
+  device_id: PathText(64),
 })
 
 /** Query values stay strings (no coercion): `limit` is converted here, and checked by the manager. */

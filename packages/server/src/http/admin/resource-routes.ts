@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ResourceUpdate } from '../../domain/resource-manager.ts'
 import type { Services } from '../../domain/services.ts'
 import type { ExchangePolicy } from '../../store/resource-store.ts'
+import { PathText } from '../schemas.ts'
 import {
   AuthenticationModeList,
   Name,
@@ -21,7 +22,7 @@ import { ResourceView, resourceView } from './views.ts'
  */
 const ResourceParams = Type.Object({
   tenant: TenantParams.properties.tenant,
-  '*': Type.String({ minLength: 1, maxLength: 512 }),
+  '*': PathText(512),
 })
 
 const MinACR = Type.String({ pattern: '^[0-9]{1,8}$' })
