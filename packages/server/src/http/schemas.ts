@@ -9,12 +9,12 @@ export const ErrorResponse = Type.Object({
 /** A form body: flat string parameters (repeats are refused by the parser). */
 export const FormBody = Type.Record(Type.String(), Type.String({ maxLength: 8192 }))
 
-/**
- * A name or id in a path: no control characters, which no id holds (and PostgreSQL cannot even
- * store a NUL byte), so they are refused before any lookup.
- */
+/** Text without control characters, which no id or name holds (PostgreSQL cannot even store a NUL byte). */
+export const withoutControlCharacters = '^[^\\u0000-\\u001f\\u007f]+$'
+
+/** A name or id in a path, refused before any lookup when it could not be one. */
 export function PathText(maxLength: number) {
-  return Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
+  return Type.String({ minLength: 1, maxLength, pattern: withoutControlCharacters })
 }
 
 export const TenantParams = Type.Object({ tenant: PathText(64) })

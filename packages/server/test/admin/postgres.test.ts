@@ -95,6 +95,16 @@ describe('admin API on PostgreSQL', { skip: await skipUnlessPostgres() }, () => 
       )
     }
 
+    for (const [method, path, body] of [
+      ['POST', '/tenants', { id: 'pg-named', name: 'a\u0000b' }],
+      ['PATCH', `/tenants/${tenant}`, { name: 'a\u0000b' }],
+      ['POST', `/tenants/${tenant}/clients`, { client_id: 'named', type: 'public', name: 'a\u0000b' }],
+      ['POST', `/tenants/${tenant}/resources`, { audience: 'named', name: 'a\u0000b' }],
+    ] as const) {
+      const response = await server.admin(method, path, { body })
+      assert.equal(response.status, 400, `${method} ${path}: ${JSON.stringify(response.body)}`)
+    }
+
     assert.equal((await server.admin('DELETE', `/tenants/${tenant}`)).status, 204)
     assert.equal((await server.admin('GET', `/tenants/${tenant}/devices`)).status, 404)
   })

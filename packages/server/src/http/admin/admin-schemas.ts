@@ -1,7 +1,7 @@
 import { type AuthenticationMode, AuthenticationModes } from '@onramp/protocol'
 import { type TObject, type TProperties, Type } from '@sinclair/typebox'
 import { versionPattern } from '../../domain/app-config-manager.ts'
-import { PathText } from '../schemas.ts'
+import { PathText, withoutControlCharacters } from '../schemas.ts'
 
 /** A request body object that refuses properties it does not name. */
 export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
@@ -11,7 +11,8 @@ export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
 /** Path parameters of everything under `/tenants/:tenant`. */
 export const TenantParams = Type.Object({ tenant: PathText(64) })
 
-export const Name = Type.String({ minLength: 1, maxLength: 200 })
+/** A display name: one line of text. */
+export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: withoutControlCharacters })
 
 export const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 })
 
