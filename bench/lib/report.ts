@@ -53,10 +53,11 @@ export function formatTable(rows: Row[]): string {
 }
 
 export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
+  const windows = (name: string): Row[] => rows.filter((row) => row.of === name)
   const rate = (name: string): number | undefined => {
-    const windows = rows.filter((row) => row.of === name)
-    if (windows.length === 0) return undefined
-    return windows.reduce((sum, row) => sum + row.measurement.reqPerSec, 0) / windows.length
+    const measured = windows(name)
+    if (measured.length === 0) return undefined
+    return measured.reduce((sum, row) => sum + row.measurement.reqPerSec, 0) / measured.length
   }
   const lines: string[] = []
   for (const ratio of ratios) {
@@ -65,7 +66,11 @@ export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
     if (numerator === undefined || denominator === undefined || denominator === 0) continue
     const value = numerator / denominator
     const verdict = value >= ratio.target ? 'reached' : 'MISSED'
-    lines.push(`${ratio.label}: ${fixed(value, 2)}x (target >= ${fixed(ratio.target, 1)}x: ${verdict})`)
+    const count = windows(ratio.denominator).length
+    const note = count > 1 ? ` (denominator: mean of ${count} windows, ${fixed(denominator, 0)} req/s)` : ''
+    lines.push(
+      `${ratio.label}: ${fixed(value, 2)}x${note} (target >= ${fixed(ratio.target, 1)}x: ${verdict})`,
+    )
   }
   return lines
 }
