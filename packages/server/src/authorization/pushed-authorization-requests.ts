@@ -2,7 +2,6 @@ import { RequestURIPrefix } from '@onramp/protocol'
 import { randomToken } from '../crypto/secrets.ts'
 import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
-import { TooManyRequests } from '../errors/oauth-error.ts'
 import type { AuthorizationRequest } from './authorization-request.ts'
 
 /** Seconds a pushed request may wait for its `/authorize` (RFC 9126 §2.2 suggests 5–600). */
@@ -27,10 +26,9 @@ export class PushedAuthorizationRequests {
     request: AuthorizationRequest,
     clientIP: string,
   ): Promise<{ requestUri: string; expiresIn: number }> {
-    const retryAfter = await this.#rateLimiter.hit([
+    await this.#rateLimiter.enforce([
       { key: `par:ip:${tenantId}:${clientIP}`, limit: authorizationStartLimit },
     ])
-    if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
     const reference = randomToken()
     await this.#store.set(key(tenantId, reference), JSON.stringify(request), pushedRequestLifetime)
     return { requestUri: `${RequestURIPrefix}${reference}`, expiresIn: pushedRequestLifetime }

@@ -1,4 +1,5 @@
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+import { TooManyRequests } from '../errors/oauth-error.ts'
 
 export interface RateLimit {
   limit: number
@@ -19,6 +20,12 @@ export class RateLimiter {
 
   constructor(store: EphemeralStore) {
     this.#store = store
+  }
+
+  /** `hit`, answering an exceeded limit with `TooManyRequests` (429 with `Retry-After`). */
+  async enforce(checks: { key: string; limit: RateLimit }[]): Promise<void> {
+    const retryAfter = await this.hit(checks)
+    if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
   }
 
   /** Counts a hit against every named limit; returns the seconds to wait if any is exceeded. */

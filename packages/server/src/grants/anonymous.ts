@@ -1,6 +1,6 @@
 import { amrForMode, GrantType, isAuthenticationMode, type TokenResponse } from '@onramp/protocol'
 import type { Services } from '../domain/services.ts'
-import { InvalidDPoPProof, InvalidRequest, TooManyRequests } from '../errors/oauth-error.ts'
+import { InvalidDPoPProof, InvalidRequest } from '../errors/oauth-error.ts'
 import type { GrantHandler, TokenRequest } from './grant-handler.ts'
 import { grantedScope } from './requested-scope.ts'
 
@@ -62,7 +62,7 @@ async function enforceEnrollmentLimits(
 ): Promise<void> {
   const limits = services.enrollmentLimits
   if (!limits) return
-  const retryAfter = await services.rateLimiter.hit([
+  await services.rateLimiter.enforce([
     {
       key: `enroll:ip:${tenantId}:${clientIP}`,
       limit: { limit: limits.perIp, windowSeconds: limits.windowSeconds },
@@ -72,5 +72,4 @@ async function enforceEnrollmentLimits(
       limit: { limit: limits.perTenant, windowSeconds: limits.windowSeconds },
     },
   ])
-  if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
 }

@@ -9,7 +9,6 @@ import type { Clock } from '../domain/clock.ts'
 import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { AppError } from '../errors/app-error.ts'
-import { TooManyRequests } from '../errors/oauth-error.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type {
   AuthenticationMethod,
@@ -89,10 +88,9 @@ export class InteractionManager {
 
   /** A new interaction, or `TooManyRequests` when the address started too many lately. */
   async start(tenant: Tenant, request: AuthorizationRequest, clientIP: string): Promise<Interaction> {
-    const retryAfter = await this.#rateLimiter.hit([
+    await this.#rateLimiter.enforce([
       { key: `authorize:ip:${tenant.id}:${clientIP}`, limit: authorizationStartLimit },
     ])
-    if (retryAfter !== undefined) throw new TooManyRequests(retryAfter)
     const interaction: Interaction = {
       id: randomToken(),
       tenantId: tenant.id,
