@@ -93,17 +93,19 @@ export class ResourceManager {
    * client id); returned only here, and the old one stops working at once.
    */
   async rotateSecret(tenantId: string, audience: string): Promise<string> {
-    await this.get(tenantId, audience)
     const secret = randomToken()
-    await this.#store.resources.update(tenantId, audience, { secretHash: hashSecret(secret) })
-    this.#cache.delete(`${tenantId}\n${audience}`)
+    await this.#setSecretHash(tenantId, audience, hashSecret(secret))
     return secret
   }
 
   /** Takes the resource's secret away: it can no longer call `/introspect`. */
-  async removeSecret(tenantId: string, audience: string): Promise<void> {
-    await this.get(tenantId, audience)
-    await this.#store.resources.update(tenantId, audience, { secretHash: undefined })
+  removeSecret(tenantId: string, audience: string): Promise<void> {
+    return this.#setSecretHash(tenantId, audience, undefined)
+  }
+
+  async #setSecretHash(tenantId: string, audience: string, secretHash: string | undefined): Promise<void> {
+    if (!(await this.#store.resources.update(tenantId, audience, { secretHash })))
+      throw new AppError('not_found', `resource "${audience}" does not exist`)
     this.#cache.delete(`${tenantId}\n${audience}`)
   }
 
