@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       try {
         let workload = workloads.get(scenario)
         if (!workload) {
-          workload = await scenario.setup(target as never, log)
+          workload = await scenario.setup(target, log)
           workloads.set(scenario, workload)
         }
         const warmUp = await workload.run({ phase: 'warm-up', seconds: warmUpSeconds, connections, log })
