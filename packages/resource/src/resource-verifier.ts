@@ -1,8 +1,7 @@
-import { isJWSAlgorithm, type JWSAlgorithm, sha256Base64url } from '@onramp/crypto'
+import { isJWSAlgorithm, type JWSAlgorithm, normalizeHTU, sha256Base64url } from '@onramp/crypto'
 import { type AccessTokenClaims, AnonymousACR } from '@onramp/protocol'
 import { DPoPNonces } from './dpop/dpop-nonces.ts'
 import { type DPoPProofClaims, DPoPProofVerifier } from './dpop/dpop-proof-verifier.ts'
-import { normalizeHTU } from './dpop/htu.ts'
 import { MemoryReplayCache } from './dpop/memory-replay-cache.ts'
 import type { ReplayCache } from './dpop/replay-cache.ts'
 import {

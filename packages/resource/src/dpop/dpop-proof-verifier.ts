@@ -1,19 +1,15 @@
-import type { KeyObject } from 'node:crypto'
 import {
+  checkDPoPHeader,
+  DPoPHeaderError,
+  type DPoPHeaderKey,
   decodeJSONObject,
-  hasPrivateMembers,
-  importPublicJWK,
-  isJWSAlgorithm,
-  type JWSAlgorithm,
-  jwkThumbprint,
-  keyMatchesAlgorithm,
+  normalizeHTU,
   sha256Base64url,
   splitCompactJWS,
   verifySignature,
 } from '@onramp/crypto'
 import { Refusal } from '../refusal.ts'
 import type { DPoPNonces } from './dpop-nonces.ts'
-import { normalizeHTU } from './htu.ts'
 import type { ReplayCache } from './replay-cache.ts'
 
 export interface DPoPProofCheck {
@@ -30,12 +26,6 @@ export interface DPoPProofCheck {
 /** The proof's claims, for the checks that depend on the rest of the request (`ebh`, `rkt`). */
 export type DPoPProofClaims = Readonly<Record<string, unknown>>
 
-interface ProofHeader {
-  alg: JWSAlgorithm
-  key: KeyObject
-  jkt: string
-}
-
 /**
  * A client signs every proof with the same header (its key), so parsing, importing and
  * thumbprinting it happens once per device, not once per request.
@@ -48,7 +38,7 @@ export class DPoPProofVerifier {
   readonly #clockTolerance: number
   readonly #replays: ReplayCache
   readonly #nonces: DPoPNonces | undefined
-  readonly #headers = new Map<string, ProofHeader>()
+  readonly #headers = new Map<string, DPoPHeaderKey>()
 
   constructor(options: {
     maxAge: number
@@ -109,25 +99,15 @@ export class DPoPProofVerifier {
     return payload
   }
 
-  #header(encoded: string): ProofHeader {
+  #header(encoded: string): DPoPHeaderKey {
     const cached = this.#headers.get(encoded)
     if (cached) return cached
-    const header = decodeJSONObject(encoded)
-    if (!header) throw invalid('the DPoP proof header is not a JSON object')
-    if (header.typ !== 'dpop+jwt') throw invalid('the DPoP proof typ must be dpop+jwt')
-    if (!isJWSAlgorithm(header.alg)) throw invalid('the DPoP proof alg must be an asymmetric JWS algorithm')
-    const jwk = header.jwk
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
-      throw invalid('the DPoP proof has no jwk header')
-    }
-    const jwkRecord = jwk as Record<string, unknown>
-    if (hasPrivateMembers(jwkRecord)) throw invalid('the DPoP proof jwk must be a public key')
-    if (!keyMatchesAlgorithm(header.alg, jwkRecord)) throw invalid('the DPoP proof jwk does not fit its alg')
-    let parsed: ProofHeader
+    let parsed: DPoPHeaderKey
     try {
-      parsed = { alg: header.alg, key: importPublicJWK(jwkRecord), jkt: jwkThumbprint(jwkRecord) }
-    } catch {
-      throw invalid('the DPoP proof jwk is not a valid public key')
+      parsed = checkDPoPHeader(encoded)
+    } catch (error) {
+      if (error instanceof DPoPHeaderError) throw invalid(error.message)
+      throw error
     }
     if (this.#headers.size >= headerCacheSize) this.#headers.delete(this.#headers.keys().next().value!)
     this.#headers.set(encoded, parsed)

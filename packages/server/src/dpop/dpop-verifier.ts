@@ -1,12 +1,9 @@
-import type { KeyObject } from 'node:crypto'
 import {
+  checkDPoPHeader,
+  DPoPHeaderError,
+  type DPoPHeaderKey,
   decodeJSONObject,
-  hasPrivateMembers,
-  importPublicJWK,
-  isJWSAlgorithm,
-  type JWSAlgorithm,
-  jwkThumbprint,
-  keyMatchesAlgorithm,
+  normalizeHTU,
   sha256Base64url,
   splitCompactJWS,
   verifySignatureInThreadPool,
@@ -55,7 +52,7 @@ export class DPoPVerifier {
   readonly #nonces: DPoPNonces
   readonly #clock: Clock
   readonly #maxAge: number
-  readonly #headers = new Map<string, HeaderKey>()
+  readonly #headers = new Map<string, DPoPHeaderKey>()
 
   constructor(options: { replayCache: EphemeralStore; nonces: DPoPNonces; clock: Clock; maxAge: number }) {
     this.#replays = options.replayCache
@@ -115,10 +112,15 @@ export class DPoPVerifier {
    * with every proof, so all of it is kept by the header's text: the header is parsed, checked and
    * its key imported once per device.
    */
-  #headerKey(encodedHeader: string): HeaderKey {
+  #headerKey(encodedHeader: string): DPoPHeaderKey {
     let entry = this.#headers.get(encodedHeader)
     if (!entry) {
-      entry = checkHeader(encodedHeader)
+      try {
+        entry = checkDPoPHeader(encodedHeader)
+      } catch (error) {
+        if (error instanceof DPoPHeaderError) throw invalid(error.message)
+        throw error
+      }
       if (this.#headers.size >= 10_000) this.#headers.clear()
       this.#headers.set(encodedHeader, entry)
     }
@@ -126,40 +128,6 @@ export class DPoPVerifier {
   }
 }
 
-interface HeaderKey {
-  alg: JWSAlgorithm
-  key: KeyObject
-  jkt: string
-}
-
-function checkHeader(encodedHeader: string): HeaderKey {
-  const header = decodeJSONObject(encodedHeader)
-  if (!header) throw invalid('DPoP proof is malformed: header is not a JSON object')
-  if (header.typ !== 'dpop+jwt') throw invalid('typ must be "dpop+jwt"')
-  const alg = header.alg
-  if (!isJWSAlgorithm(alg)) throw invalid('alg must be an asymmetric JWS algorithm')
-  const jwk = header.jwk
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('jwk header is missing')
-  const jwkRecord = jwk as Record<string, unknown>
-  if (hasPrivateMembers(jwkRecord)) throw invalid('jwk must be a public key')
-  if (!keyMatchesAlgorithm(alg, jwkRecord)) throw invalid('jwk does not fit alg')
-  try {
-    return { alg, key: importPublicJWK(jwkRecord), jkt: jwkThumbprint(jwkRecord) }
-  } catch {
-    throw invalid('jwk is not a valid public key')
-  }
-}
-
 function invalid(message: string): DPoPProofError {
   return new DPoPProofError('invalid_dpop_proof', message)
-}
-
-/** RFC 9449 §4.3: compare without query and fragment, after RFC 3986 §6.2.2–6.2.3 normalisation. */
-export function normalizeHTU(value: string): string | undefined {
-  try {
-    const url = new URL(value)
-    return `${url.protocol}//${url.host}${url.pathname.replace(/%[0-9a-f]{2}/gi, (s) => s.toUpperCase())}`
-  } catch {
-    return undefined
-  }
 }
