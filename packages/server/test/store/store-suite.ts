@@ -1537,6 +1537,29 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store().clients.get(existing.id, existingClient.clientId), existingClient)
       })
 
+      it('of concurrent transactions, undo only the one that fails', async () => {
+        // Started together, so that a group-committing store runs them in one batch.
+        const tenant = await newTenant()
+        const profiles = Array.from({ length: 5 }, () => profileOf(tenant.id))
+        const failure = new Error('third unit failed after writing')
+        const outcomes = await Promise.allSettled(
+          profiles.map((profile, i) =>
+            store().transaction(async (stores) => {
+              await stores.profiles.create(profile)
+              if (i === 2) throw failure
+              return profile.id
+            }),
+          ),
+        )
+        assert.deepEqual(
+          outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : outcome.reason)),
+          profiles.map((profile, i) => (i === 2 ? failure : profile.id)),
+        )
+        for (const [i, profile] of profiles.entries()) {
+          assert.deepEqual(await store().profiles.get(tenant.id, profile.id), i === 2 ? undefined : profile)
+        }
+      })
+
       it('roll back when a statement fails, and leave the store usable', async () => {
         const tenant = tenantOf()
         await assert.rejects(
