@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import pg from 'pg'
 import type { Database } from './database.ts'
 import { migrationProvider } from './migrations/index.ts'
-import { adaptNodeSqlite } from './node-sqlite-adapter.ts'
+import { NodeSqliteDialect } from './node-sqlite-dialect.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -24,14 +24,18 @@ export function openDatabase(options: { databaseUrl?: string; sqlitePath?: strin
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
   }
-  const sqlite = new DatabaseSync(options.sqlitePath ?? ':memory:')
-  sqlite.exec(
+  const path = options.sqlitePath ?? ':memory:'
+  const writer = new DatabaseSync(path)
+  writer.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;',
   )
-  return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(sqlite) }) }),
-    dialect: 'sqlite',
+  // A second connection for reads, once the file is in WAL mode; `:memory:` would be another database.
+  let reader: DatabaseSync | undefined
+  if (path !== ':memory:') {
+    reader = new DatabaseSync(path)
+    reader.exec('PRAGMA query_only = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;')
   }
+  return { db: new Kysely<Database>({ dialect: new NodeSqliteDialect(writer, reader) }), dialect: 'sqlite' }
 }
 
 export function sqlitePathIn(dataDir: string): string {

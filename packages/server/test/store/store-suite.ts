@@ -1560,6 +1560,26 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         }
       })
 
+      it('let reads outside a transaction go on while it is open, seeing only what is committed', {
+        timeout: 5_000,
+      }, async () => {
+        const tenant = await newTenant()
+        const profile = profileOf(tenant.id)
+        const { promise: written, resolve: write } = Promise.withResolvers<void>()
+        const { promise: finish, resolve: release } = Promise.withResolvers<void>()
+        const transaction = store().transaction(async (stores) => {
+          await stores.profiles.create(profile)
+          write()
+          await finish
+        })
+        await written
+        // Were reads queued behind the open transaction, this one would never be answered.
+        assert.equal(await store().profiles.get(tenant.id, profile.id), undefined)
+        release()
+        await transaction
+        assert.deepEqual(await store().profiles.get(tenant.id, profile.id), profile)
+      })
+
       it('roll back when a statement fails, and leave the store usable', async () => {
         const tenant = tenantOf()
         await assert.rejects(
