@@ -25,7 +25,7 @@ const element = (id) => document.getElementById(id)
 const price = (cents) => `$${(cents / 100).toFixed(2)}`
 let cart = []
 
-/** Onramp's own attribute API: the SDK's token for the issuer as audience (see the README). */
+/** Onramp's own attribute API: with the issuer as audience the SDK sends its IAM token (see the README). */
 function profileRequest(method, body) {
   return sdk.send({
     type: 'CreateHttpCommonRequest',

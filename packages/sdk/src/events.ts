@@ -176,7 +176,10 @@ export interface CreateHttpCommonRequest {
   method: string
   headers?: Record<string, string>
   body?: string | Uint8Array
-  /** The backend's audience: its token comes from token exchange. */
+  /**
+   * The backend's audience: its token comes from token exchange. The issuer itself as audience
+   * (for its profile attribute API, say) takes the IAM token, and only for URLs under the issuer.
+   */
   audience: string
   /** Encrypt the body to the backend's key and have the response encrypted to a key of this request. */
   encrypt?: boolean

@@ -260,6 +260,10 @@ export class MasterController {
 
   async #request(event: CreateHttpCommonRequest): Promise<CreateHttpCommonRequestResultEvent> {
     const session = this.#requireSession()
+    const issuer = session.tokens.record.issuer
+    if (event.audience === issuer && !isIssuerURL(event.url, issuer)) {
+      throw new SdkFailure('InvalidInput', 'the issuer’s own token goes only to URLs under the issuer')
+    }
     const response = await this.#whileSessionLasts(
       session,
       'CreateHttpCommonRequest',
@@ -268,7 +272,11 @@ export class MasterController {
         clock: this.#options.clock,
         nonces: this.#nonces,
         deviceKey: session.tokens.deviceKey,
-        token: (audience, options) => session.exchanges.get(audience, options),
+        // The issuer's own APIs take the IAM token itself; every other audience an exchanged one.
+        token: (audience, options) =>
+          audience === issuer
+            ? session.tokens.issuerToken(options)
+            : session.exchanges.get(audience, options),
         encryptor: this.#encryptor,
         defaultTimeout: this.#options.timeout,
       }),
@@ -497,4 +505,14 @@ export class MasterController {
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0
+}
+
+/** Whether `url` is the issuer or under it (same origin, path below the issuer's). */
+function isIssuerURL(url: string, issuer: string): boolean {
+  if (!URL.canParse(url)) return false
+  const target = new URL(url)
+  const base = new URL(issuer)
+  return (
+    target.origin === base.origin && `${target.pathname}/`.startsWith(`${base.pathname.replace(/\/$/, '')}/`)
+  )
 }

@@ -68,6 +68,22 @@ export class TokenManager {
     return this.#secrets.accessToken!
   }
 
+  /**
+   * The IAM access token itself, for the issuer's own APIs (profile attributes, userinfo): its
+   * audience is the issuer already, so nothing is exchanged. `forceUpdate` refreshes it first.
+   */
+  async issuerToken(options: { forceUpdate: boolean }): Promise<ExchangedToken> {
+    if (options.forceUpdate) await this.refresh()
+    const accessToken = await this.accessToken()
+    return {
+      accessToken,
+      tokenType: 'DPoP',
+      audience: this.#record.issuer,
+      ...(this.#record.scope !== undefined && { scope: this.#record.scope }),
+      expiresAt: this.#secrets.accessTokenExpiresAt!,
+    }
+  }
+
   /** Rotates the refresh token for a new access token; joins a rotation already under way. */
   refresh(): Promise<void> {
     this.#refreshing ??= this.#rotate().finally(() => {

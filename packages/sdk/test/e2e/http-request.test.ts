@@ -166,4 +166,64 @@ describe('CreateHttpCommonRequest', () => {
     })
     assert.deepEqual([forbidden.status, forbidden.httpStatus], ['Success', 401])
   })
+
+  it('calls the issuer’s own API with the IAM token, exchanging nothing, and only under the issuer', async () => {
+    const { tenants, clients } = onramp.server.services
+    await tenants.create({ id: 'own-api' })
+    await clients.create('own-api', {
+      clientId: 'cart-app',
+      type: 'public',
+      grantTypes: [GrantType.anonymous, GrantType.refreshToken],
+      scopes: ['attributes:read', 'attributes:write'],
+    })
+    const issuer = onramp.server.issuer('own-api')
+    const counter = countingFetch()
+    const sdk = new MasterController({
+      serverUrl: onramp.server.url,
+      storage: new MemoryStorage(),
+      fetch: counter.fetch,
+    })
+    await sdk.send({ type: 'Start', appName: 'Cart', appVersion: '1.0.0' })
+    const enrolled = await sdk.send({
+      type: 'EnrollAnonymousUser',
+      tenantId: 'own-api',
+      clientId: 'cart-app',
+      authenticationMode: 'no',
+    })
+    assert.equal(enrolled.status, 'Success', enrolled.detail)
+
+    const cart = `${issuer}/profile/attributes/cart`
+    const put = await sdk.send({
+      type: 'CreateHttpCommonRequest',
+      url: cart,
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(['sku-1', 'sku-2']),
+      audience: issuer,
+    })
+    assert.equal(put.httpStatus, 201, put.body)
+    const get = await sdk.send({
+      type: 'CreateHttpCommonRequest',
+      url: cart,
+      method: 'GET',
+      audience: issuer,
+    })
+    assert.equal(get.httpStatus, 200, get.body)
+    assert.deepEqual(JSON.parse(get.body!), ['sku-1', 'sku-2'])
+    // No resource is registered for the issuer, and no exchange was asked for.
+    assert.equal(counter.count({ urlStartsWith: `${issuer}/token` }), 1, 'the enrollment only')
+
+    for (const url of [
+      `${api.origin}/answer`,
+      `${onramp.server.url}/t/own-api-other/profile/attributes/cart`,
+    ]) {
+      const elsewhere = await sdk.send({
+        type: 'CreateHttpCommonRequest',
+        url,
+        method: 'GET',
+        audience: issuer,
+      })
+      assert.equal(elsewhere.status, 'InvalidInput', url)
+    }
+  })
 })

@@ -34,14 +34,5 @@ export async function seedDemoTenant(services: Services, options: DemoSeedOption
     scopes: ['demo:read', 'demo:write'],
     policy: { allowedClients: [demo.client], allowAnonymous: true },
   })
-  // The tenant's own profile API as an audience: a browser page can only send the SDK's exchanged
-  // tokens (`CreateHttpCommonRequest`), so the demo shop reaches `/profile/attributes/cart` with a
-  // token exchanged for the issuer itself. See apps/demo-shop/README.md.
-  await services.resources.create(demo.tenant, {
-    audience: services.tokens.issuer(demo.tenant),
-    name: 'Demo profile attributes',
-    scopes: ['attributes:read', 'attributes:write'],
-    policy: { allowedClients: [demo.client], allowAnonymous: true },
-  })
   return true
 }
