@@ -1,6 +1,7 @@
 import { hashPassword, verifyDummyPassword, verifyPassword } from '../crypto/passwords.ts'
 import type { LocalAccount } from '../store/local-account-store.ts'
 import type { Store } from '../store/stores.ts'
+import { loginLockoutOf, type Tenant } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import type { RateLimiter } from './rate-limiter.ts'
@@ -65,10 +66,12 @@ export class LocalAccountManager {
     return this.#store.localAccounts.createIfAbsent(account)
   }
 
+  /** Checks the password, counting failures against the tenant's lockout. */
   async signIn(
-    tenantId: string,
+    tenant: Tenant,
     input: { email: string; password: string; clientIP: string },
   ): Promise<SignInResult> {
+    const tenantId = tenant.id
     const lockedFor = await this.#throttle.lockedFor(tenantId, input.email, input.clientIP)
     if (lockedFor !== undefined) return { status: 'locked', retryAfter: lockedFor }
     const account = await this.#store.localAccounts.get(tenantId, input.email)
@@ -76,7 +79,12 @@ export class LocalAccountManager {
       ? await verifyPassword(account.passwordHash, input.password)
       : await verifyDummyPassword(input.password)
     if (!valid) {
-      await this.#throttle.recordFailure(tenantId, input.email, input.clientIP)
+      await this.#throttle.recordFailure(
+        tenantId,
+        input.email,
+        input.clientIP,
+        loginLockoutOf(tenant.settings),
+      )
       const locked = await this.#throttle.lockedFor(tenantId, input.email, input.clientIP)
       return locked === undefined
         ? { status: 'invalid_credentials' }

@@ -1,22 +1,17 @@
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
+import { defaultLoginLockout, type LoginLockout } from '../store/tenant-store.ts'
 
-export interface LockoutLimit {
-  /** Failed sign-ins within `windowSeconds` that lock. */
-  failures: number
-  windowSeconds: number
-  /** How long a lock lasts. */
-  lockSeconds: number
-}
+export type LockoutLimit = LoginLockout
 
 export interface LoginThrottleLimits {
-  /** Failures for one email address, from anywhere. */
+  /** Failures for one email address, from anywhere; a tenant's `loginLockout` replaces it. */
   account: LockoutLimit
   /** Failures from one client IP, whatever the email addresses. */
   ip: LockoutLimit
 }
 
 export const defaultLoginThrottleLimits: LoginThrottleLimits = {
-  account: { failures: 5, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+  account: defaultLoginLockout,
   ip: { failures: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
 }
 
@@ -46,9 +41,14 @@ export class LoginThrottle {
   }
 
   /** Counts a failure; locks the account or the IP that reached its limit. */
-  async recordFailure(tenantId: string, email: string, clientIP: string): Promise<void> {
+  async recordFailure(
+    tenantId: string,
+    email: string,
+    clientIP: string,
+    accountLimit: LockoutLimit = this.#limits.account,
+  ): Promise<void> {
     await Promise.all([
-      this.#count('account', tenantId, email, this.#limits.account),
+      this.#count('account', tenantId, email, accountLimit),
       this.#count('ip', tenantId, clientIP, this.#limits.ip),
     ])
   }

@@ -4,6 +4,7 @@ import { prepareUpstreamProviders, type UpstreamProviderInput } from '../login/u
 import type { Resource } from '../store/resource-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
 import {
+  type LoginLockout,
   MergePolicies,
   SigningAlgorithms,
   signingAlgorithmOf,
@@ -191,6 +192,7 @@ function validateSettings(settings: TenantSettings): TenantSettings {
   if (settings.signingAlg !== undefined && !SigningAlgorithms.includes(settings.signingAlg)) {
     throw new AppError('invalid_input', `settings.signingAlg must be one of ${SigningAlgorithms.join(', ')}`)
   }
+  if (settings.loginLockout !== undefined) validateLoginLockout(settings.loginLockout)
   return {
     accessTokenTtl: settings.accessTokenTtl,
     refreshTokenIdleTtl: settings.refreshTokenIdleTtl,
@@ -199,5 +201,25 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     anonymousInactivityDays: settings.anonymousInactivityDays,
     mergePolicy: settings.mergePolicy,
     ...(settings.signingAlg !== undefined && { signingAlg: settings.signingAlg }),
+    ...(settings.loginLockout !== undefined && {
+      loginLockout: {
+        failures: settings.loginLockout.failures,
+        windowSeconds: settings.loginLockout.windowSeconds,
+        lockSeconds: settings.loginLockout.lockSeconds,
+      },
+    }),
+  }
+}
+
+/** Bounds that keep a lockout a lockout: at least one failure, windows and locks up to a day. */
+function validateLoginLockout(lockout: LoginLockout): void {
+  const bounds = { failures: 1000, windowSeconds: 86400, lockSeconds: 86400 } as const
+  for (const [key, max] of Object.entries(bounds) as [keyof LoginLockout, number][]) {
+    const value = lockout?.[key]
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new AppError(
+        'invalid_input',
+        `settings.loginLockout.${key} must be a whole number from 1 to ${max}`,
+      )
   }
 }

@@ -60,7 +60,7 @@ export class PasswordMethod implements AuthenticationMethod {
       }
     }
 
-    const result = await this.#accounts.signIn(tenantId, credentials)
+    const result = await this.#accounts.signIn(input.tenant, credentials)
     switch (result.status) {
       case 'authenticated':
         return this.#authenticated(result.email)

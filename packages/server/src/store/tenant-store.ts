@@ -21,6 +21,21 @@ export function signingAlgorithmOf(settings: TenantSettings): SigningAlgorithm {
   return settings.signingAlg ?? 'ES256'
 }
 
+/** Lockout of an account (an email address) after failed password sign-ins. */
+export interface LoginLockout {
+  /** Failed sign-ins within `windowSeconds` that lock. */
+  failures: number
+  windowSeconds: number
+  /** How long a lock lasts. */
+  lockSeconds: number
+}
+
+export const defaultLoginLockout: LoginLockout = { failures: 5, windowSeconds: 15 * 60, lockSeconds: 15 * 60 }
+
+export function loginLockoutOf(settings: TenantSettings): LoginLockout {
+  return settings.loginLockout ?? defaultLoginLockout
+}
+
 /** An upstream OpenID Connect provider people of the tenant can sign in with (identity provider `oidc:{name}`). */
 export interface UpstreamProvider {
   /** Lower-case letters, digits and dashes; part of the callback URL and of the identity provider. */
@@ -49,6 +64,8 @@ export interface TenantSettings {
   upstreamProviders?: UpstreamProvider[]
   /** See `SigningAlgorithms`; absent (settings stored before it existed, or never set): ES256. */
   signingAlg?: SigningAlgorithm
+  /** Absent (settings stored before it existed, or never set): `defaultLoginLockout`. */
+  loginLockout?: LoginLockout
 }
 
 export interface Tenant {

@@ -23,6 +23,7 @@ describe('admin API: tenants', () => {
       anonymous_inactivity_days: 30,
       merge_policy: 'none',
       signing_alg: 'ES256',
+      login_lockout: { failures: 5, window_seconds: 900, lock_seconds: 900 },
       upstream_providers: [],
     })
     assert.equal(created.body.id, id)
@@ -117,6 +118,29 @@ describe('admin API: tenants', () => {
     })
     assert.equal(refused.status, 400)
     assert.equal((await keys()).length, 2)
+  })
+
+  it('sets the login lockout, keeps it through other changes, and refuses one out of bounds', async () => {
+    const id = uniqueId('t')
+    const lockout = { failures: 3, window_seconds: 300, lock_seconds: 3600 }
+    const created = await server.admin('POST', '/tenants', {
+      body: { id, settings: { login_lockout: lockout } },
+    })
+    assert.equal(created.status, 201)
+    assert.deepEqual(created.body.settings.login_lockout, lockout)
+    const renamed = await server.admin('PATCH', `/tenants/${id}`, { body: { name: 'Renamed' } })
+    assert.deepEqual(renamed.body.settings.login_lockout, lockout)
+    for (const login_lockout of [
+      { ...lockout, failures: 0 },
+      { ...lockout, lock_seconds: 86401 },
+      { failures: 3, window_seconds: 300 },
+      { ...lockout, extra: 1 },
+      { ...lockout, failures: 2.5 },
+    ]) {
+      const refused = await server.admin('PATCH', `/tenants/${id}`, { body: { settings: { login_lockout } } })
+      assert.equal(refused.status, 400, JSON.stringify(login_lockout))
+    }
+    assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body.settings.login_lockout, lockout)
   })
 
   it('refuses a duplicate tenant with 409', async () => {

@@ -111,7 +111,19 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     assert.equal(keys.keys.find((key: { status: string }) => key.status === 'active').alg, 'Ed25519')
     assert.match((await onramp(['tenants', 'show', 'merging'], env)).stdout, /^signing algorithm: +Ed25519$/m)
 
+    const strict = await onrampJSON(['tenants', 'update', 'merging', '--login-lockout', '3,300,3600'], env)
+    assert.deepEqual(strict.settings.login_lockout, { failures: 3, window_seconds: 300, lock_seconds: 3600 })
+    assert.match(
+      (await onramp(['tenants', 'show', 'merging'], env)).stdout,
+      /^login lockout: +3 failures within 300 s lock an account for 3600 s$/m,
+    )
+    const unbounded = await onramp(['tenants', 'update', 'merging', '--login-lockout', '0,300,600'], env)
+    assert.notEqual(unbounded.code, 0)
+    assert.match(unbounded.stderr, /settings\.loginLockout\.failures must be a whole number from 1 to 1000/)
+
     for (const args of [
+      ['tenants', 'create', 'bad-lockout', '--login-lockout', '3,300'],
+      ['tenants', 'create', 'bad-lockout', '--login-lockout', 'three,300,600'],
       ['tenants', 'create', 'bad-alg', '--signing-alg', 'HS256'],
       ['tenants', 'create', 'bad-policy', '--merge-policy', 'always'],
       ['tenants', 'update', 'merging', '--dpop-nonce', '--no-dpop-nonce'],

@@ -254,6 +254,38 @@ describe('the hosted login', () => {
       assert.equal((await other.browser.submit(other.page, '/login/sign-in', credentials)).status, 429)
     })
 
+    it('locks as the tenant’s own login_lockout says', async () => {
+      await server.services.tenants.create({
+        id: 'strict-lock',
+        settings: { loginLockout: { failures: 2, windowSeconds: 60, lockSeconds: 120 } },
+      })
+      await server.services.clients.create('strict-lock', {
+        clientId: demo.client,
+        type: 'public',
+        grantTypes: ['authorization_code'],
+        redirectUris: [redirectUri],
+      })
+      const strictAS = await discover(server.issuer('strict-lock'))
+      const credentials = newCredentials()
+      await server.services.localAccounts.create('strict-lock', credentials.email, credentials.password)
+      const browser = new Browser(server.url)
+      const page = await browser.navigate((await pushAuthorization(strictAS)).authorizationURL)
+      const wrong = { ...credentials, password: 'wrong password' }
+      assert.equal((await browser.submit(page, '/login/sign-in', wrong)).status, 401)
+      const second = await browser.submit(page, '/login/sign-in', wrong)
+      assert.equal(second.status, 429)
+      const retryAfter = Number(second.headers.get('retry-after'))
+      assert.ok(retryAfter > 100 && retryAfter <= 121, String(retryAfter))
+      assert.equal((await browser.submit(page, '/login/sign-in', credentials)).status, 429)
+      // The demo tenant keeps the default: two failures do not lock there.
+      const elsewhere = await open()
+      const other = newCredentials()
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const response = await elsewhere.browser.submit(elsewhere.page, '/login/sign-in', other)
+        assert.equal(response.status, 401)
+      }
+    })
+
     it('locks unknown emails the same way, so a lock tells nothing about accounts', async () => {
       const credentials = newCredentials()
       const { browser, page } = await open()

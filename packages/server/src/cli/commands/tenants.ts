@@ -1,6 +1,8 @@
 import { defined } from '../../http/admin/defined.ts'
 import { tenantView } from '../../http/admin/views.ts'
 import {
+  type LoginLockout,
+  loginLockoutOf,
   MergePolicies,
   type MergePolicy,
   SigningAlgorithms,
@@ -43,6 +45,12 @@ const settingsOptions: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     value: SigningAlgorithms.join('|'),
     description: "the tokens' signature algorithm (default ES256); a change rotates the key at once",
+  },
+  'login-lockout': {
+    type: 'string',
+    value: 'FAILURES,WINDOW,LOCK',
+    description:
+      'lock an account after FAILURES wrong passwords within WINDOW seconds, for LOCK seconds (default 5,900,900)',
   },
 }
 
@@ -136,6 +144,7 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
   if (signingAlg !== undefined && !(SigningAlgorithms as readonly string[]).includes(signingAlg))
     throw new UsageError(`--signing-alg must be one of ${SigningAlgorithms.join(', ')}`)
   return defined({
+    loginLockout: loginLockoutFrom(context.option('login-lockout')),
     accessTokenTtl: context.count('access-token-ttl'),
     refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
     refreshTokenAbsoluteTtl: context.count('refresh-token-absolute-ttl'),
@@ -144,6 +153,15 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
     mergePolicy,
     signingAlg: signingAlg as TenantSettings['signingAlg'],
   })
+}
+
+function loginLockoutFrom(value: string | undefined): TenantSettings['loginLockout'] {
+  if (value === undefined) return undefined
+  const parts = value.split(',').map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : Number.NaN))
+  if (parts.length !== 3 || parts.some(Number.isNaN))
+    throw new UsageError('--login-lockout takes three whole numbers: FAILURES,WINDOW,LOCK (e.g. 5,900,900)')
+  const [failures, windowSeconds, lockSeconds] = parts as [number, number, number]
+  return { failures, windowSeconds, lockSeconds }
 }
 
 function isMergePolicy(value: string): value is MergePolicy {
@@ -162,6 +180,11 @@ function describeTenant(tenant: Tenant): string {
     'anonymous inactivity': `${settings.anonymousInactivityDays} days`,
     'merge policy': settings.mergePolicy,
     'signing algorithm': signingAlgorithmOf(settings),
+    'login lockout': describeLockout(loginLockoutOf(settings)),
     created: time(tenant.createdAt),
   })
+}
+
+function describeLockout({ failures, windowSeconds, lockSeconds }: LoginLockout): string {
+  return `${failures} failures within ${windowSeconds} s lock an account for ${lockSeconds} s`
 }

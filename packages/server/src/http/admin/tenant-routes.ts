@@ -30,6 +30,13 @@ const SettingsInput = StrictObject({
   anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
   merge_policy: Type.Optional(Type.Unsafe<MergePolicy>({ type: 'string', enum: [...MergePolicies] })),
   signing_alg: Type.Optional(Type.Unsafe<SigningAlgorithm>({ type: 'string', enum: [...SigningAlgorithms] })),
+  login_lockout: Type.Optional(
+    StrictObject({
+      failures: Type.Integer({ minimum: 1, maximum: 1000 }),
+      window_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
+      lock_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
+    }),
+  ),
   upstream_providers: Type.Optional(Type.Array(UpstreamProviderInput, { maxItems: maxUpstreamProviders })),
 })
 
@@ -105,6 +112,11 @@ function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<Tenan
     anonymousInactivityDays: settings.anonymous_inactivity_days,
     mergePolicy: settings.merge_policy,
     signingAlg: settings.signing_alg,
+    loginLockout: settings.login_lockout && {
+      failures: settings.login_lockout.failures,
+      windowSeconds: settings.login_lockout.window_seconds,
+      lockSeconds: settings.login_lockout.lock_seconds,
+    },
     upstreamProviders: settings.upstream_providers?.map((provider) => ({
       name: provider.name,
       issuer: provider.issuer,

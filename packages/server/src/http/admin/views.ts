@@ -3,7 +3,12 @@ import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/clie
 import type { Device } from '../../store/device-store.ts'
 import type { Resource } from '../../store/resource-store.ts'
 import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
-import { signingAlgorithmOf, type Tenant } from '../../store/tenant-store.ts'
+import {
+  type LoginLockout,
+  loginLockoutOf,
+  signingAlgorithmOf,
+  type Tenant,
+} from '../../store/tenant-store.ts'
 
 /**
  * What the admin API (and `onramp --json`) shows of each record: snake_case, times in seconds
@@ -24,6 +29,11 @@ export const TenantView = Type.Object({
     anonymous_inactivity_days: Type.Integer(),
     merge_policy: Type.String(),
     signing_alg: Type.String(),
+    login_lockout: Type.Object({
+      failures: Type.Integer(),
+      window_seconds: Type.Integer(),
+      lock_seconds: Type.Integer(),
+    }),
     upstream_providers: Type.Array(
       Type.Object({
         name: Type.String(),
@@ -51,6 +61,7 @@ export function tenantView(tenant: Tenant): Static<typeof TenantView> {
       anonymous_inactivity_days: settings.anonymousInactivityDays,
       merge_policy: settings.mergePolicy,
       signing_alg: signingAlgorithmOf(settings),
+      login_lockout: lockoutView(loginLockoutOf(settings)),
       upstream_providers: (settings.upstreamProviders ?? []).map((provider) => ({
         name: provider.name,
         issuer: provider.issuer,
@@ -208,4 +219,8 @@ export function signingKeyView(key: SigningKeyRecord): Static<typeof SigningKeyV
     ...(key.retiredAt !== undefined && { retired_at: key.retiredAt }),
     ...(key.publishUntil !== undefined && { publish_until: key.publishUntil }),
   }
+}
+
+function lockoutView({ failures, windowSeconds, lockSeconds }: LoginLockout) {
+  return { failures, window_seconds: windowSeconds, lock_seconds: lockSeconds }
 }
