@@ -44,7 +44,10 @@ describe('CreateHttpCommonRequest', () => {
     await onramp?.close()
   })
 
-  async function loggedIn(): Promise<{ sdk: MasterController; counter: CountingFetch }> {
+  async function loggedIn(
+    tenantId: string = nonce.tenant,
+    clientId: string = nonce.client,
+  ): Promise<{ sdk: MasterController; counter: CountingFetch }> {
     const counter = countingFetch()
     const sdk = new MasterController({
       serverUrl: onramp.server.url,
@@ -54,8 +57,8 @@ describe('CreateHttpCommonRequest', () => {
     await sdk.send({ type: 'Start', appName: 'Nonces', appVersion: '1.0.0' })
     const result = await sdk.send({
       type: 'EnrollAnonymousUser',
-      tenantId: nonce.tenant,
-      clientId: nonce.client,
+      tenantId,
+      clientId,
       authenticationMode: 'no',
     })
     assert.equal(result.status, 'Success', result.detail)
@@ -177,20 +180,7 @@ describe('CreateHttpCommonRequest', () => {
       scopes: ['attributes:read', 'attributes:write'],
     })
     const issuer = onramp.server.issuer('own-api')
-    const counter = countingFetch()
-    const sdk = new MasterController({
-      serverUrl: onramp.server.url,
-      storage: new MemoryStorage(),
-      fetch: counter.fetch,
-    })
-    await sdk.send({ type: 'Start', appName: 'Cart', appVersion: '1.0.0' })
-    const enrolled = await sdk.send({
-      type: 'EnrollAnonymousUser',
-      tenantId: 'own-api',
-      clientId: 'cart-app',
-      authenticationMode: 'no',
-    })
-    assert.equal(enrolled.status, 'Success', enrolled.detail)
+    const { sdk, counter } = await loggedIn('own-api', 'cart-app')
 
     const cart = `${issuer}/profile/attributes/cart`
     const put = await sdk.send({

@@ -39,6 +39,30 @@ describe('the hosted login', () => {
     return { browser, page, state: pushed.state }
   }
 
+  /**
+   * A sign-in page of a tenant of its own (made with `settings`), for the account of
+   * `credentials`, which it creates.
+   */
+  async function openInNewTenant(
+    id: string,
+    credentials: { email: string; password: string },
+    settings?: Parameters<TestServer['services']['tenants']['create']>[0]['settings'],
+  ): Promise<{ browser: Browser; page: BrowserResponse }> {
+    await server.services.tenants.create({ id, ...(settings && { settings }) })
+    await server.services.clients.create(id, {
+      clientId: demo.client,
+      type: 'public',
+      grantTypes: ['authorization_code'],
+      redirectUris: [redirectUri],
+    })
+    await server.services.localAccounts.create(id, credentials.email, credentials.password)
+    const browser = new Browser(server.url)
+    const page = await browser.navigate(
+      (await pushAuthorization(await discover(server.issuer(id)))).authorizationURL,
+    )
+    return { browser, page }
+  }
+
   function assertSecurityHeaders(response: { headers: Headers }): void {
     const csp = response.headers.get('content-security-policy') ?? ''
     for (const directive of [
@@ -255,21 +279,10 @@ describe('the hosted login', () => {
     })
 
     it('locks as the tenant’s own login_lockout says', async () => {
-      await server.services.tenants.create({
-        id: 'strict-lock',
-        settings: { loginLockout: { failures: 2, windowSeconds: 60, lockSeconds: 120 } },
-      })
-      await server.services.clients.create('strict-lock', {
-        clientId: demo.client,
-        type: 'public',
-        grantTypes: ['authorization_code'],
-        redirectUris: [redirectUri],
-      })
-      const strictAS = await discover(server.issuer('strict-lock'))
       const credentials = newCredentials()
-      await server.services.localAccounts.create('strict-lock', credentials.email, credentials.password)
-      const browser = new Browser(server.url)
-      const page = await browser.navigate((await pushAuthorization(strictAS)).authorizationURL)
+      const { browser, page } = await openInNewTenant('strict-lock', credentials, {
+        loginLockout: { failures: 2, windowSeconds: 60, lockSeconds: 120 },
+      })
       const wrong = { ...credentials, password: 'wrong password' }
       assert.equal((await browser.submit(page, '/login/sign-in', wrong)).status, 401)
       const second = await browser.submit(page, '/login/sign-in', wrong)
@@ -297,18 +310,8 @@ describe('the hosted login', () => {
     })
 
     it('locks a client IP after 50 failures, whatever the emails', async () => {
-      await server.services.tenants.create({ id: 'ip-lock' })
-      await server.services.clients.create('ip-lock', {
-        clientId: demo.client,
-        type: 'public',
-        grantTypes: ['authorization_code'],
-        redirectUris: [redirectUri],
-      })
-      const ipAS = await discover(server.issuer('ip-lock'))
       const credentials = newCredentials()
-      await server.services.localAccounts.create('ip-lock', credentials.email, credentials.password)
-      const browser = new Browser(server.url)
-      const page = await browser.navigate((await pushAuthorization(ipAS)).authorizationURL)
+      const { browser, page } = await openInNewTenant('ip-lock', credentials)
       for (let attempt = 1; attempt <= 50; attempt++) {
         await browser.submit(page, '/login/sign-in', {
           email: `nobody-${attempt}@example.com`,
