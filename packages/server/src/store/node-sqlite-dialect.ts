@@ -132,15 +132,24 @@ class RoutedConnection implements DatabaseConnection {
     }
   }
 
-  /** A failed COMMIT leaves the transaction open: the lock stays held until the ROLLBACK that follows. */
+  /**
+   * A failed COMMIT leaves the transaction open, and the lock held until the ROLLBACK that
+   * follows; a ROLLBACK releases the lock whatever happens.
+   */
   end(command: 'commit' | 'rollback'): void {
-    try {
-      this.#writer.database.exec(command)
-    } catch (error) {
-      // SQLite may already have rolled the transaction back itself (after an I/O error, say).
-      if (command === 'commit' || this.#writer.database.isTransaction) throw error
+    if (command === 'commit') {
+      this.#writer.database.exec('commit')
+      this.release()
+      return
     }
-    this.release()
+    try {
+      this.#writer.database.exec('rollback')
+    } catch (error) {
+      // SQLite may have rolled the transaction back by itself (after an I/O error, say).
+      if (!(error instanceof Error && error.message.includes('no transaction is active'))) throw error
+    } finally {
+      this.release()
+    }
   }
 
   release(): void {

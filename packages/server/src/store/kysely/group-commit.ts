@@ -69,9 +69,12 @@ export class GroupCommit {
       try {
         for (const pending of batch) {
           if (!savepoints) {
-            unitFailed = true
-            outcomes.push({ ok: true, value: await pending.work(trx) })
-            unitFailed = false
+            try {
+              outcomes.push({ ok: true, value: await pending.work(trx) })
+            } catch (error) {
+              unitFailed = true
+              throw error
+            }
             continue
           }
           // Plain statements rather than Kysely's savepoint objects: one unit is one savepoint,
