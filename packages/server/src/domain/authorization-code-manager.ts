@@ -8,7 +8,7 @@ import type { Store, Stores } from '../store/stores.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
 import { IdentityTaken, type LinkOutcome, linkIdentity } from './identity-linking.ts'
-import type { AttributeLimits } from './profile-manager.ts'
+import { attributeLimitsOf } from './profile-manager.ts'
 import type { RefreshTokenManager } from './refresh-token-manager.ts'
 
 /** Seconds a code may wait for its redemption (RFC 6749 §4.1.2: short, at most 10 minutes). */
@@ -66,18 +66,11 @@ export class AuthorizationCodeManager {
   readonly #store: Store
   readonly #clock: Clock
   readonly #refreshTokens: RefreshTokenManager
-  readonly #attributeLimits: AttributeLimits
 
-  constructor(options: {
-    store: Store
-    clock: Clock
-    refreshTokens: RefreshTokenManager
-    attributeLimits: AttributeLimits
-  }) {
+  constructor(options: { store: Store; clock: Clock; refreshTokens: RefreshTokenManager }) {
     this.#store = options.store
     this.#clock = options.clock
     this.#refreshTokens = options.refreshTokens
-    this.#attributeLimits = options.attributeLimits
   }
 
   /** Issues a code for a completed sign-in. */
@@ -190,7 +183,7 @@ export class AuthorizationCodeManager {
           ? { profileId: record.anonymousProfileId, grantId: record.anonymousGrantId }
           : undefined,
       mergePolicy: tenant.settings.mergePolicy,
-      attributeLimits: this.#attributeLimits,
+      attributeLimits: attributeLimitsOf(tenant.settings),
       now,
     })
     const jkt = record.dpopJkt ?? redemption.jkt

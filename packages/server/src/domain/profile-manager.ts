@@ -3,18 +3,13 @@ import { AppError } from '../errors/app-error.ts'
 import type { ProfileAttribute } from '../store/profile-attribute-store.ts'
 import type { ProfileFootprint } from '../store/profile-retention-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
+import type { AttributeQuota, TenantSettings } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
 
-/** What a profile may hold. */
-export interface AttributeLimits {
+/** What a profile may hold: the tenant's quota, and names and nesting every tenant shares. */
+export interface AttributeLimits extends AttributeQuota {
   /** Attribute names: letters, digits, `_`, `.` and `-`. */
   namePattern: RegExp
-  /** UTF-8 bytes of one value, serialized as compact JSON. */
-  maxValueBytes: number
-  /** Attributes per profile. */
-  maxCount: number
-  /** UTF-8 bytes of all the profile's values together. */
-  maxTotalBytes: number
   /** Nesting of arrays and objects in one value. */
   maxDepth: number
 }
@@ -25,6 +20,12 @@ export const defaultAttributeLimits: AttributeLimits = {
   maxCount: 100,
   maxTotalBytes: 256 * 1024,
   maxDepth: 32,
+}
+
+export function attributeLimitsOf(settings: TenantSettings): AttributeLimits {
+  return settings.attributeQuota
+    ? { ...defaultAttributeLimits, ...settings.attributeQuota }
+    : defaultAttributeLimits
 }
 
 /** An attribute as served: its JSON text, and a version that changes whenever the value does. */
@@ -52,14 +53,19 @@ export interface AttributePreconditions {
  * anonymous profile from the inactivity sweep.
  */
 export class ProfileManager {
-  readonly limits: AttributeLimits
   readonly #store: Store
   readonly #clock: Clock
+  readonly #limitsOf: (tenantId: string) => Promise<AttributeLimits>
 
-  constructor(options: { store: Store; clock: Clock; limits?: AttributeLimits }) {
+  constructor(options: {
+    store: Store
+    clock: Clock
+    /** The tenant's limits (its `attributeQuota`). */
+    limitsOf: (tenantId: string) => Promise<AttributeLimits>
+  }) {
     this.#store = options.store
     this.#clock = options.clock
-    this.limits = options.limits ?? defaultAttributeLimits
+    this.#limitsOf = options.limitsOf
   }
 
   async listAttributes(tenantId: string, profileId: string): Promise<StoredAttribute[]> {
@@ -84,10 +90,11 @@ export class ProfileManager {
     this.#checkName(name)
     const json = this.#serialize(value)
     const bytes = Buffer.byteLength(json, 'utf8')
-    if (bytes > this.limits.maxValueBytes) {
+    const limits = await this.#limitsOf(tenantId)
+    if (bytes > limits.maxValueBytes) {
       throw new AppError(
         'payload_too_large',
-        `attribute value is ${bytes} bytes as JSON; at most ${this.limits.maxValueBytes} are allowed`,
+        `attribute value is ${bytes} bytes as JSON; at most ${limits.maxValueBytes} are allowed`,
       )
     }
     const now = this.#clock.now()
@@ -95,17 +102,17 @@ export class ProfileManager {
       const current = await this.#begin(stores, tenantId, profileId, name, now, preconditions)
       const usage = await stores.profileAttributes.usage(tenantId, profileId)
       const currentBytes = current ? Buffer.byteLength(current.value, 'utf8') : 0
-      if (!current && usage.count >= this.limits.maxCount) {
+      if (!current && usage.count >= limits.maxCount) {
         throw new AppError(
           'conflict',
           `the profile already has ${usage.count} attributes, the most allowed; delete one first`,
         )
       }
       const total = usage.bytes - currentBytes + bytes
-      if (total > this.limits.maxTotalBytes) {
+      if (total > limits.maxTotalBytes) {
         throw new AppError(
           'conflict',
-          `the profile's attribute values would take ${total} bytes; at most ${this.limits.maxTotalBytes} are allowed`,
+          `the profile's attribute values would take ${total} bytes; at most ${limits.maxTotalBytes} are allowed`,
         )
       }
       const attribute: ProfileAttribute = { name, value: json, updatedAt: now }
@@ -185,7 +192,7 @@ export class ProfileManager {
   }
 
   #checkName(name: string): void {
-    if (!this.limits.namePattern.test(name)) {
+    if (!defaultAttributeLimits.namePattern.test(name)) {
       throw new AppError(
         'invalid_input',
         'attribute names are 1–64 characters: letters, digits, "_", "." and "-"',
@@ -202,10 +209,10 @@ export class ProfileManager {
       if (typeof next.value === 'number' && !Number.isFinite(next.value))
         throw new AppError('invalid_input', 'numbers must be finite')
       if (next.value === null || typeof next.value !== 'object') continue
-      if (next.depth >= this.limits.maxDepth) {
+      if (next.depth >= defaultAttributeLimits.maxDepth) {
         throw new AppError(
           'invalid_input',
-          `attribute values may nest arrays and objects ${this.limits.maxDepth} deep at most`,
+          `attribute values may nest arrays and objects ${defaultAttributeLimits.maxDepth} deep at most`,
         )
       }
       for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 })

@@ -63,19 +63,24 @@ export async function mergeProfileAttributes(
 export class ProfileMerger {
   readonly #store: Store
   readonly #clock: Clock
-  readonly #limits: AttributeLimits
+  readonly #limitsOf: (tenantId: string) => Promise<AttributeLimits>
 
-  constructor(options: { store: Store; clock: Clock; limits: AttributeLimits }) {
+  constructor(options: {
+    store: Store
+    clock: Clock
+    limitsOf: (tenantId: string) => Promise<AttributeLimits>
+  }) {
     this.#store = options.store
     this.#clock = options.clock
-    this.#limits = options.limits
+    this.#limitsOf = options.limitsOf
   }
 
-  merge(
+  async merge(
     tenantId: string,
     input: { anonymousProfileId: string; identifiedProfileId: string; prefer: MergePreference },
   ): Promise<MergeResult> {
     const now = this.#clock.now()
+    const limits = await this.#limitsOf(tenantId)
     return this.#store.transaction(async (stores) => {
       const anonymous = await stores.profiles.get(tenantId, input.anonymousProfileId)
       const identified = await stores.profiles.get(tenantId, input.identifiedProfileId)
@@ -88,7 +93,7 @@ export class ProfileMerger {
         from: anonymous.id,
         into: identified.id,
         prefer: input.prefer,
-        limits: this.#limits,
+        limits,
         now,
       })
     })

@@ -17,7 +17,7 @@ import { DeviceManager } from './device-manager.ts'
 import { KeyManager } from './key-manager.ts'
 import { LocalAccountManager } from './local-account-manager.ts'
 import { LoginThrottle } from './login-throttle.ts'
-import { ProfileManager } from './profile-manager.ts'
+import { attributeLimitsOf, defaultAttributeLimits, ProfileManager } from './profile-manager.ts'
 import { ProfileMerger } from './profile-merge.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { RefreshTokenManager } from './refresh-token-manager.ts'
@@ -76,7 +76,13 @@ export function createServices(options: ServiceOptions): Services {
   })
   const refreshTokens = new RefreshTokenManager({ store, clock })
   const tokens = new TokenManager({ keys, clock, publicUrl: options.publicUrl })
-  const profiles = new ProfileManager({ store, clock })
+  const upstreamSecrets = new SecretBox(derive('upstream-client-secrets'))
+  const tenants = new TenantManager({ store, keys, clock, upstreamSecrets })
+  const attributeLimitsFor = async (tenantId: string) => {
+    const tenant = await tenants.find(tenantId)
+    return tenant ? attributeLimitsOf(tenant.settings) : defaultAttributeLimits
+  }
+  const profiles = new ProfileManager({ store, clock, limitsOf: attributeLimitsFor })
   const rateLimiter = new RateLimiter(options.ephemeral)
   const localAccounts = new LocalAccountManager({
     store,
@@ -84,7 +90,6 @@ export function createServices(options: ServiceOptions): Services {
     throttle: new LoginThrottle(options.ephemeral),
     rateLimiter,
   })
-  const upstreamSecrets = new SecretBox(derive('upstream-client-secrets'))
   const upstreamLogin = new UpstreamOIDCMethod({
     secretBox: upstreamSecrets,
     clock,
@@ -94,7 +99,6 @@ export function createServices(options: ServiceOptions): Services {
     store,
     clock,
     refreshTokens,
-    attributeLimits: profiles.limits,
   })
   return {
     store,
@@ -102,7 +106,7 @@ export function createServices(options: ServiceOptions): Services {
     clock,
     publicUrl: options.publicUrl,
     keys,
-    tenants: new TenantManager({ store, keys, clock, upstreamSecrets }),
+    tenants,
     clients: new ClientManager({ store, clock }),
     resources: new ResourceManager({ store, clock }),
     tokens,
@@ -133,7 +137,7 @@ export function createServices(options: ServiceOptions): Services {
       issuer: (tenantId) => tokens.issuer(tenantId),
     }),
     upstreamLogin,
-    profileMerger: new ProfileMerger({ store, clock, limits: profiles.limits }),
+    profileMerger: new ProfileMerger({ store, clock, limitsOf: attributeLimitsFor }),
     apple: createAppleServices({
       store,
       ephemeral: options.ephemeral,

@@ -4,6 +4,7 @@ import { prepareUpstreamProviders, type UpstreamProviderInput } from '../login/u
 import type { Resource } from '../store/resource-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
 import {
+  type AttributeQuota,
   type LoginLockout,
   MergePolicies,
   SigningAlgorithms,
@@ -193,6 +194,7 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     throw new AppError('invalid_input', `settings.signingAlg must be one of ${SigningAlgorithms.join(', ')}`)
   }
   if (settings.loginLockout !== undefined) validateLoginLockout(settings.loginLockout)
+  if (settings.attributeQuota !== undefined) validateAttributeQuota(settings.attributeQuota)
   return {
     accessTokenTtl: settings.accessTokenTtl,
     refreshTokenIdleTtl: settings.refreshTokenIdleTtl,
@@ -201,6 +203,13 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     anonymousInactivityDays: settings.anonymousInactivityDays,
     mergePolicy: settings.mergePolicy,
     ...(settings.signingAlg !== undefined && { signingAlg: settings.signingAlg }),
+    ...(settings.attributeQuota !== undefined && {
+      attributeQuota: {
+        maxValueBytes: settings.attributeQuota.maxValueBytes,
+        maxCount: settings.attributeQuota.maxCount,
+        maxTotalBytes: settings.attributeQuota.maxTotalBytes,
+      },
+    }),
     ...(settings.loginLockout !== undefined && {
       loginLockout: {
         failures: settings.loginLockout.failures,
@@ -213,13 +222,20 @@ function validateSettings(settings: TenantSettings): TenantSettings {
 
 /** Bounds that keep a lockout a lockout: at least one failure, windows and locks up to a day. */
 function validateLoginLockout(lockout: LoginLockout): void {
-  const bounds = { failures: 1000, windowSeconds: 86400, lockSeconds: 86400 } as const
-  for (const [key, max] of Object.entries(bounds) as [keyof LoginLockout, number][]) {
-    const value = lockout?.[key]
-    if (!Number.isInteger(value) || value < 1 || value > max)
-      throw new AppError(
-        'invalid_input',
-        `settings.loginLockout.${key} must be a whole number from 1 to ${max}`,
-      )
+  checkBounds('loginLockout', lockout, { failures: 1000, windowSeconds: 86400, lockSeconds: 86400 })
+}
+
+/** A value up to 1 MiB, 10,000 attributes and 16 MiB in all; a value must fit in the total. */
+function validateAttributeQuota(quota: AttributeQuota): void {
+  checkBounds('attributeQuota', quota, { maxValueBytes: 1 << 20, maxCount: 10_000, maxTotalBytes: 1 << 24 })
+  if (quota.maxValueBytes > quota.maxTotalBytes)
+    throw new AppError('invalid_input', 'settings.attributeQuota.maxValueBytes must not exceed maxTotalBytes')
+}
+
+function checkBounds<T extends object>(name: string, value: T, max: Record<keyof T, number>): void {
+  for (const [key, bound] of Object.entries(max) as [keyof T & string, number][]) {
+    const given = (value as Record<string, unknown> | undefined)?.[key]
+    if (typeof given !== 'number' || !Number.isInteger(given) || given < 1 || given > bound)
+      throw new AppError('invalid_input', `settings.${name}.${key} must be a whole number from 1 to ${bound}`)
   }
 }

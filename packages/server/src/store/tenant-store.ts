@@ -36,6 +36,16 @@ export function loginLockoutOf(settings: TenantSettings): LoginLockout {
   return settings.loginLockout ?? defaultLoginLockout
 }
 
+/** How much a profile's attributes may hold; each absent bound is the default. */
+export interface AttributeQuota {
+  /** UTF-8 bytes of one value, serialized as compact JSON. */
+  maxValueBytes: number
+  /** Attributes per profile. */
+  maxCount: number
+  /** UTF-8 bytes of all the profile's values together. */
+  maxTotalBytes: number
+}
+
 /** An upstream OpenID Connect provider people of the tenant can sign in with (identity provider `oidc:{name}`). */
 export interface UpstreamProvider {
   /** Lower-case letters, digits and dashes; part of the callback URL and of the identity provider. */
@@ -66,6 +76,8 @@ export interface TenantSettings {
   signingAlg?: SigningAlgorithm
   /** Absent (settings stored before it existed, or never set): `defaultLoginLockout`. */
   loginLockout?: LoginLockout
+  /** Absent (settings stored before it existed, or never set): the defaults of `AttributeLimits`. */
+  attributeQuota?: AttributeQuota
 }
 
 export interface Tenant {

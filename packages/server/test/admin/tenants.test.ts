@@ -24,6 +24,7 @@ describe('admin API: tenants', () => {
       merge_policy: 'none',
       signing_alg: 'ES256',
       login_lockout: { failures: 5, window_seconds: 900, lock_seconds: 900 },
+      attribute_quota: { max_value_bytes: 16384, max_count: 100, max_total_bytes: 262144 },
       upstream_providers: [],
     })
     assert.equal(created.body.id, id)
@@ -120,28 +121,47 @@ describe('admin API: tenants', () => {
     assert.equal((await keys()).length, 2)
   })
 
-  it('sets the login lockout, keeps it through other changes, and refuses one out of bounds', async () => {
-    const id = uniqueId('t')
-    const lockout = { failures: 3, window_seconds: 300, lock_seconds: 3600 }
-    const created = await server.admin('POST', '/tenants', {
-      body: { id, settings: { login_lockout: lockout } },
+  const limitSettings: { name: string; value: Record<string, number>; refused: object[] }[] = [
+    {
+      name: 'login_lockout',
+      value: { failures: 3, window_seconds: 300, lock_seconds: 3600 },
+      refused: [
+        { failures: 0, window_seconds: 300, lock_seconds: 3600 },
+        { failures: 3, window_seconds: 300, lock_seconds: 86401 },
+        { failures: 3, window_seconds: 300 },
+        { failures: 3, window_seconds: 300, lock_seconds: 3600, extra: 1 },
+        { failures: 2.5, window_seconds: 300, lock_seconds: 3600 },
+      ],
+    },
+    {
+      name: 'attribute_quota',
+      value: { max_value_bytes: 1024, max_count: 10, max_total_bytes: 4096 },
+      refused: [
+        { max_value_bytes: 1024, max_count: 0, max_total_bytes: 4096 },
+        { max_value_bytes: 1024, max_count: 10, max_total_bytes: 2 ** 24 + 1 },
+        // A value larger than the total could never be stored.
+        { max_value_bytes: 8192, max_count: 10, max_total_bytes: 4096 },
+        { max_count: 10 },
+      ],
+    },
+  ]
+  for (const { name, value, refused } of limitSettings) {
+    it(`sets ${name}, keeps it through other changes, and refuses one out of bounds`, async () => {
+      const id = uniqueId('t')
+      const created = await server.admin('POST', '/tenants', { body: { id, settings: { [name]: value } } })
+      assert.equal(created.status, 201)
+      assert.deepEqual(created.body.settings[name], value)
+      const renamed = await server.admin('PATCH', `/tenants/${id}`, { body: { name: 'Renamed' } })
+      assert.deepEqual(renamed.body.settings[name], value)
+      for (const wrong of refused) {
+        const response = await server.admin('PATCH', `/tenants/${id}`, {
+          body: { settings: { [name]: wrong } },
+        })
+        assert.equal(response.status, 400, JSON.stringify(wrong))
+      }
+      assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body.settings[name], value)
     })
-    assert.equal(created.status, 201)
-    assert.deepEqual(created.body.settings.login_lockout, lockout)
-    const renamed = await server.admin('PATCH', `/tenants/${id}`, { body: { name: 'Renamed' } })
-    assert.deepEqual(renamed.body.settings.login_lockout, lockout)
-    for (const login_lockout of [
-      { ...lockout, failures: 0 },
-      { ...lockout, lock_seconds: 86401 },
-      { failures: 3, window_seconds: 300 },
-      { ...lockout, extra: 1 },
-      { ...lockout, failures: 2.5 },
-    ]) {
-      const refused = await server.admin('PATCH', `/tenants/${id}`, { body: { settings: { login_lockout } } })
-      assert.equal(refused.status, 400, JSON.stringify(login_lockout))
-    }
-    assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body.settings.login_lockout, lockout)
-  })
+  }
 
   it('refuses a duplicate tenant with 409', async () => {
     const id = uniqueId('t')

@@ -117,12 +117,23 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
       (await onramp(['tenants', 'show', 'merging'], env)).stdout,
       /^login lockout: +3 failures within 300 s lock an account for 3600 s$/m,
     )
+    const quota = await onrampJSON(['tenants', 'update', 'merging', '--attribute-quota', '1024,10,4096'], env)
+    assert.deepEqual(quota.settings.attribute_quota, {
+      max_value_bytes: 1024,
+      max_count: 10,
+      max_total_bytes: 4096,
+    })
+    assert.match(
+      (await onramp(['tenants', 'show', 'merging'], env)).stdout,
+      /^attribute quota: +10 attributes of up to 1024 bytes each, 4096 bytes in all$/m,
+    )
     const unbounded = await onramp(['tenants', 'update', 'merging', '--login-lockout', '0,300,600'], env)
     assert.notEqual(unbounded.code, 0)
     assert.match(unbounded.stderr, /settings\.loginLockout\.failures must be a whole number from 1 to 1000/)
 
     for (const args of [
       ['tenants', 'create', 'bad-lockout', '--login-lockout', '3,300'],
+      ['tenants', 'create', 'bad-quota', '--attribute-quota', '1024,10'],
       ['tenants', 'create', 'bad-lockout', '--login-lockout', 'three,300,600'],
       ['tenants', 'create', 'bad-alg', '--signing-alg', 'HS256'],
       ['tenants', 'create', 'bad-policy', '--merge-policy', 'always'],

@@ -283,6 +283,29 @@ describe('profile attributes and DELETE /profile', () => {
     assert.equal((await put(fresh, 'small', '1')).status, 201)
   })
 
+  it('holds a tenant to its own attribute_quota', async () => {
+    await server.services.tenants.create({
+      id: 'small-quota',
+      settings: { attributeQuota: { maxValueBytes: 8, maxCount: 2, maxTotalBytes: 12 } },
+    })
+    await server.services.clients.create('small-quota', {
+      clientId: demo.client,
+      type: 'public',
+      scopes: ['attributes:read', 'attributes:write'],
+    })
+    const small = await enrollSubject({ as: await discover(server.issuer('small-quota')) })
+    const tenant = { tenant: 'small-quota' }
+    assertError(await put(small, 'long', '"123456789"', tenant), 413, 'payload_too_large')
+    assert.equal((await put(small, 'a', '"123456"', tenant)).status, 201)
+    assertError(await put(small, 'b', '"123456"', tenant), 409, 'conflict')
+    assert.equal((await put(small, 'b', '12', tenant)).status, 201)
+    const third = await put(small, 'c', '1', tenant)
+    assertError(third, 409, 'conflict')
+    assert.match(String((third.body as { error_description: string }).error_description), /2 attributes/)
+    // The demo tenant keeps its defaults.
+    assert.equal((await put(subject, 'long', '"123456789"')).status, 201)
+  })
+
   it('needs attributes:read to read and attributes:write to write: 403 insufficient_scope', async () => {
     const reader = await enrollSubject({ scope: 'attributes:read' })
     assert.equal((await call(reader, 'GET', '/profile/attributes')).status, 200)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { defaultAttributeLimits } from '../../src/domain/profile-manager.ts'
 import type { Services } from '../../src/domain/services.ts'
 import { AppError } from '../../src/errors/app-error.ts'
 import type { Tenant } from '../../src/store/tenant-store.ts'
@@ -48,7 +49,7 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies Backend[]) {
 
     it('never lets a profile exceed its attribute count, however many writes race', async () => {
       const profileId = await newProfile()
-      const { maxCount } = services.profiles.limits
+      const { maxCount } = defaultAttributeLimits
       for (let i = 0; i < maxCount - 1; i++)
         await services.profiles.putAttribute(tenant.id, profileId, `a${i}`, i)
       const outcome = await settle(

@@ -1,6 +1,8 @@
+import { attributeLimitsOf } from '../../domain/profile-manager.ts'
 import { defined } from '../../http/admin/defined.ts'
 import { tenantView } from '../../http/admin/views.ts'
 import {
+  type AttributeQuota,
   type LoginLockout,
   loginLockoutOf,
   MergePolicies,
@@ -45,6 +47,12 @@ const settingsOptions: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     value: SigningAlgorithms.join('|'),
     description: "the tokens' signature algorithm (default ES256); a change rotates the key at once",
+  },
+  'attribute-quota': {
+    type: 'string',
+    value: 'VALUE_BYTES,COUNT,TOTAL_BYTES',
+    description:
+      "a profile's attributes: bytes of one value, how many, bytes in all (default 16384,100,262144)",
   },
   'login-lockout': {
     type: 'string',
@@ -144,7 +152,18 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
   if (signingAlg !== undefined && !(SigningAlgorithms as readonly string[]).includes(signingAlg))
     throw new UsageError(`--signing-alg must be one of ${SigningAlgorithms.join(', ')}`)
   return defined({
-    loginLockout: loginLockoutFrom(context.option('login-lockout')),
+    loginLockout: numbersFrom(
+      context.option('login-lockout'),
+      '--login-lockout',
+      'FAILURES,WINDOW,LOCK',
+      ([failures, windowSeconds, lockSeconds]) => ({ failures, windowSeconds, lockSeconds }),
+    ),
+    attributeQuota: numbersFrom(
+      context.option('attribute-quota'),
+      '--attribute-quota',
+      'VALUE_BYTES,COUNT,TOTAL_BYTES',
+      ([maxValueBytes, maxCount, maxTotalBytes]) => ({ maxValueBytes, maxCount, maxTotalBytes }),
+    ),
     accessTokenTtl: context.count('access-token-ttl'),
     refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
     refreshTokenAbsoluteTtl: context.count('refresh-token-absolute-ttl'),
@@ -155,13 +174,18 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
   })
 }
 
-function loginLockoutFrom(value: string | undefined): TenantSettings['loginLockout'] {
+/** Three whole numbers separated by commas, as `shape` names them. */
+function numbersFrom<T>(
+  value: string | undefined,
+  option: string,
+  shape: string,
+  make: (numbers: [number, number, number]) => T,
+): T | undefined {
   if (value === undefined) return undefined
   const parts = value.split(',').map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : Number.NaN))
   if (parts.length !== 3 || parts.some(Number.isNaN))
-    throw new UsageError('--login-lockout takes three whole numbers: FAILURES,WINDOW,LOCK (e.g. 5,900,900)')
-  const [failures, windowSeconds, lockSeconds] = parts as [number, number, number]
-  return { failures, windowSeconds, lockSeconds }
+    throw new UsageError(`${option} takes three whole numbers: ${shape}`)
+  return make(parts as [number, number, number])
 }
 
 function isMergePolicy(value: string): value is MergePolicy {
@@ -181,10 +205,15 @@ function describeTenant(tenant: Tenant): string {
     'merge policy': settings.mergePolicy,
     'signing algorithm': signingAlgorithmOf(settings),
     'login lockout': describeLockout(loginLockoutOf(settings)),
+    'attribute quota': describeQuota(attributeLimitsOf(settings)),
     created: time(tenant.createdAt),
   })
 }
 
 function describeLockout({ failures, windowSeconds, lockSeconds }: LoginLockout): string {
   return `${failures} failures within ${windowSeconds} s lock an account for ${lockSeconds} s`
+}
+
+function describeQuota({ maxValueBytes, maxCount, maxTotalBytes }: AttributeQuota): string {
+  return `${maxCount} attributes of up to ${maxValueBytes} bytes each, ${maxTotalBytes} bytes in all`
 }

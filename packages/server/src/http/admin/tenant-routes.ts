@@ -30,6 +30,13 @@ const SettingsInput = StrictObject({
   anonymous_inactivity_days: Type.Optional(Type.Integer({ minimum: 1 })),
   merge_policy: Type.Optional(Type.Unsafe<MergePolicy>({ type: 'string', enum: [...MergePolicies] })),
   signing_alg: Type.Optional(Type.Unsafe<SigningAlgorithm>({ type: 'string', enum: [...SigningAlgorithms] })),
+  attribute_quota: Type.Optional(
+    StrictObject({
+      max_value_bytes: Type.Integer({ minimum: 1, maximum: 1 << 20 }),
+      max_count: Type.Integer({ minimum: 1, maximum: 10_000 }),
+      max_total_bytes: Type.Integer({ minimum: 1, maximum: 1 << 24 }),
+    }),
+  ),
   login_lockout: Type.Optional(
     StrictObject({
       failures: Type.Integer({ minimum: 1, maximum: 1000 }),
@@ -112,6 +119,11 @@ function settingsFromWire(settings: Static<typeof SettingsInput>): Partial<Tenan
     anonymousInactivityDays: settings.anonymous_inactivity_days,
     mergePolicy: settings.merge_policy,
     signingAlg: settings.signing_alg,
+    attributeQuota: settings.attribute_quota && {
+      maxValueBytes: settings.attribute_quota.max_value_bytes,
+      maxCount: settings.attribute_quota.max_count,
+      maxTotalBytes: settings.attribute_quota.max_total_bytes,
+    },
     loginLockout: settings.login_lockout && {
       failures: settings.login_lockout.failures,
       windowSeconds: settings.login_lockout.window_seconds,

@@ -1,9 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { attributeLimitsOf } from '../../domain/profile-manager.ts'
 import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/client-store.ts'
 import type { Device } from '../../store/device-store.ts'
 import type { Resource } from '../../store/resource-store.ts'
 import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
 import {
+  type AttributeQuota,
   type LoginLockout,
   loginLockoutOf,
   signingAlgorithmOf,
@@ -29,6 +31,11 @@ export const TenantView = Type.Object({
     anonymous_inactivity_days: Type.Integer(),
     merge_policy: Type.String(),
     signing_alg: Type.String(),
+    attribute_quota: Type.Object({
+      max_value_bytes: Type.Integer(),
+      max_count: Type.Integer(),
+      max_total_bytes: Type.Integer(),
+    }),
     login_lockout: Type.Object({
       failures: Type.Integer(),
       window_seconds: Type.Integer(),
@@ -61,6 +68,7 @@ export function tenantView(tenant: Tenant): Static<typeof TenantView> {
       anonymous_inactivity_days: settings.anonymousInactivityDays,
       merge_policy: settings.mergePolicy,
       signing_alg: signingAlgorithmOf(settings),
+      attribute_quota: quotaView(attributeLimitsOf(settings)),
       login_lockout: lockoutView(loginLockoutOf(settings)),
       upstream_providers: (settings.upstreamProviders ?? []).map((provider) => ({
         name: provider.name,
@@ -223,4 +231,8 @@ export function signingKeyView(key: SigningKeyRecord): Static<typeof SigningKeyV
 
 function lockoutView({ failures, windowSeconds, lockSeconds }: LoginLockout) {
   return { failures, window_seconds: windowSeconds, lock_seconds: lockSeconds }
+}
+
+function quotaView({ maxValueBytes, maxCount, maxTotalBytes }: AttributeQuota) {
+  return { max_value_bytes: maxValueBytes, max_count: maxCount, max_total_bytes: maxTotalBytes }
 }
