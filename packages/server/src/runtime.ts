@@ -74,8 +74,8 @@ export async function startServer(config: Config): Promise<Runtime> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
   }
-  const app = buildApp(appOptions)
   const adminApp = config.adminPort !== undefined ? buildAdminApp(appOptions, admin.token) : undefined
+  const app = buildApp({ ...appOptions, ...(adminApp && { metricsOn: adminApp }) })
   if (!adminApp) registerAdminRoutes(app, services, admin.token)
   try {
     await app.listen({ port: config.port, host: config.host })

@@ -8,7 +8,7 @@ import { loginRoutes } from './login/login-routes.ts'
 import { registerMetrics } from './metrics.ts'
 import { appConfigRoute } from './routes/app-config.ts'
 import { discoveryRoutes, rootDiscoveryRoute } from './routes/discovery.ts'
-import { healthRoutes } from './routes/health.ts'
+import { healthRoutes, metricsRoute } from './routes/health.ts'
 import { introspectionRoute } from './routes/introspection.ts'
 import { jwksRoute } from './routes/jwks.ts'
 import { parRoute } from './routes/par.ts'
@@ -62,12 +62,16 @@ export function createHTTPServer(options: {
   return app
 }
 
-/** The public server: per-tenant OAuth endpoints under `/t/{tenant}`, discovery, health, metrics. */
-export function buildApp(options: AppOptions): FastifyInstance {
+/**
+ * The public server: per-tenant OAuth endpoints under `/t/{tenant}`, discovery, health, and the
+ * metrics of its requests, served at `/metrics` here unless `metricsOn` names another server (the
+ * admin port's).
+ */
+export function buildApp(options: AppOptions & { metricsOn?: FastifyInstance }): FastifyInstance {
   const { services } = options
   const app = createHTTPServer(options)
-  const registry = registerMetrics(app)
-  healthRoutes(app, services, registry)
+  metricsRoute(options.metricsOn ?? app, registerMetrics(app))
+  healthRoutes(app, services)
   app.register(async (root) => {
     resolveTenant(root, services)
     rootDiscoveryRoute(root, services)

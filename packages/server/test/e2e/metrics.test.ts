@@ -69,4 +69,24 @@ describe('GET /metrics', () => {
     assert.doesNotMatch(text, new RegExp(secretish))
     assert.doesNotMatch(text, /route="\/t\/demo/)
   })
+
+  it('moves to the admin port when there is one, and counts the public port’s requests there', async () => {
+    const separate = await startTestServer({ env: { ONRAMP_ADMIN_PORT: '0' } })
+    try {
+      const address = separate.runtime.adminApp?.server.address()
+      assert.ok(address && typeof address === 'object')
+      assert.equal((await send(`${separate.issuer()}/jwks`)).status, 200)
+      assert.equal((await send(`${separate.url}/metrics`)).status, 404)
+      const scraped = await send(`http://127.0.0.1:${address.port}/metrics`)
+      assert.equal(scraped.status, 200)
+      assert.equal(
+        samples(String(scraped.body)).get(
+          'onramp_http_requests_total{route="/t/:tenant/jwks",method="GET",status="200"}',
+        ),
+        1,
+      )
+    } finally {
+      await separate.close()
+    }
+  })
 })

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Services } from '../../domain/services.ts'
 
-export function healthRoutes(app: FastifyInstance, services: Services, registry: Registry): void {
+export function healthRoutes(app: FastifyInstance, services: Services): void {
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   /** Ready when the database (and Redis, in a cluster) answer. */
@@ -16,7 +16,10 @@ export function healthRoutes(app: FastifyInstance, services: Services, registry:
       return reply.code(503).send({ status: 'unavailable' })
     }
   })
+}
 
+/** Prometheus metrics of `registry`, on `app`: the public server, or the admin port when there is one. */
+export function metricsRoute(app: FastifyInstance, registry: Registry): void {
   app.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType)
     return registry.metrics()
