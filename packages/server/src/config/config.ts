@@ -67,7 +67,7 @@ export const configOptions: readonly Option[] = [
   {
     key: 'adminPort',
     kind: 'port',
-    description: 'serve the admin API on this port instead of the public one',
+    description: 'serve the admin API and /metrics on this port instead of the public one',
   },
   {
     key: 'masterKey',
