@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } fr
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { derToJOSE } from '@onramp/crypto'
 import { createDpopKey, type DpopKey } from './dpop.ts'
 
 /**
@@ -117,7 +118,7 @@ function sha256(value: string): string {
 
 function signed(key: KeyObject, encodedHeader: string, payload: object): string {
   const input = `${encodedHeader}.${encode(payload)}`
-  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
+  return `${input}.${derToJOSE(sign('sha256', Buffer.from(input), key), 32).toString('base64url')}`
 }
 
 function encode(value: object): string {
