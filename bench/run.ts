@@ -2,7 +2,8 @@
 // Env: BENCH_DURATION (s per timed window, default 10), BENCH_WARMUP (s, default 2),
 // BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | resource | all, default all),
 // BENCH_SCENARIO (run only scenarios whose name contains it, or one of a comma-separated list,
-// e.g. `exchange` or `peer,enrollment`).
+// e.g. `exchange` or `peer,enrollment`), BENCH_ROUNDS (passes over the scenarios, default 1; with
+// more, each ratio is judged on the median of its rounds).
 // Targets whose scenarios are all filtered out are not started.
 import { availableParallelism, cpus } from 'node:os'
 import { installExitHandlers } from './lib/child-process.ts'
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
   const seconds = numberFromEnv('BENCH_DURATION', 10)
   const warmUpSeconds = numberFromEnv('BENCH_WARMUP', 2)
   const connections = Math.round(numberFromEnv('BENCH_CONNECTIONS', 20))
+  const rounds = Math.round(numberFromEnv('BENCH_ROUNDS', 1))
   const targets = selectedTargets().filter((name) =>
     scenarios.some((scenario) => scenario.target === name && isScenarioPicked(scenario.name)),
   )
@@ -107,7 +109,7 @@ async function main(): Promise<number> {
   console.log(
     `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ` +
       `${seconds} s per window after ${warmUpSeconds} s warm-up, ${connections} connections, ` +
-      `targets: ${targets.join(', ')}`,
+      `${rounds} round${rounds === 1 ? '' : 's'}, targets: ${targets.join(', ')}`,
   )
   if (seconds + warmUpSeconds > 45) {
     console.log('bench: warning: DPoP proofs are pre-generated; windows this long may outlive the iat window')
@@ -131,7 +133,15 @@ async function main(): Promise<number> {
     }
 
     const workloads = new Map<Scenario, Workload>()
-    for (const { scenario, label } of runPlan(Object.keys(started) as TargetName[])) {
+    const plan = runPlan(Object.keys(started) as TargetName[])
+    const passes = Array.from({ length: rounds }, (_, i) =>
+      plan.map(({ scenario, label }) => ({
+        scenario,
+        round: i + 1,
+        label: rounds === 1 ? label : `${label} [round ${i + 1}]`,
+      })),
+    )
+    for (const { scenario, label, round } of passes.flat()) {
       const target = started[scenario.target]
       if (!target) continue
       console.log(`scenario: ${label}`)
@@ -154,7 +164,7 @@ async function main(): Promise<number> {
         if (measurement.exhaustedAfter !== undefined) {
           log(`note: proof pool ran out after ${measurement.exhaustedAfter.toFixed(1)} s (window shortened)`)
         }
-        rows.push({ scenario: label, of: scenario.name, measurement })
+        rows.push({ scenario: label, of: scenario.name, round, measurement })
         if (failureShare(measurement) > MAX_FAILURE_SHARE) {
           problems.push(
             `${label}: ${measurement.failures} of ${measurement.requests} requests failed ` +

@@ -3,8 +3,10 @@ import type { Measurement } from './load.ts'
 export interface Row {
   /** What the table shows: the scenario's name, or that of a repeated window. */
   scenario: string
-  /** The scenario measured; ratios use the mean of its windows. */
+  /** The scenario measured; ratios use the mean of its windows within a round. */
   of: string
+  /** Which pass over the scenarios (`BENCH_ROUNDS`), from 1. */
+  round: number
   measurement: Measurement
 }
 
@@ -52,25 +54,63 @@ export function formatTable(rows: Row[]): string {
   return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...body.map(line)].join('\n')
 }
 
+/**
+ * One line per ratio. Within a round the denominator is the mean of its windows; over several
+ * rounds the line gives each round's ratio and judges their median, which one stalled window of
+ * a shared machine cannot move.
+ */
 export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
-  const windows = (name: string): Row[] => rows.filter((row) => row.of === name)
-  const rate = (name: string): number | undefined => {
-    const measured = windows(name)
-    if (measured.length === 0) return undefined
-    return measured.reduce((sum, row) => sum + row.measurement.reqPerSec, 0) / measured.length
-  }
+  const rounds = [...new Set(rows.map((row) => row.round))].sort((a, b) => a - b)
   const lines: string[] = []
   for (const ratio of ratios) {
-    const numerator = rate(ratio.numerator)
-    const denominator = rate(ratio.denominator)
-    if (numerator === undefined || denominator === undefined || denominator === 0) continue
-    const value = numerator / denominator
-    const verdict = value >= ratio.target ? 'reached' : 'MISSED'
-    const count = windows(ratio.denominator).length
-    const note = count > 1 ? ` (denominator: mean of ${count} windows, ${fixed(denominator, 0)} req/s)` : ''
-    lines.push(
-      `${ratio.label}: ${fixed(value, 2)}x${note} (target >= ${fixed(ratio.target, 1)}x: ${verdict})`,
-    )
+    const measured = rounds
+      .map((round) =>
+        ratioIn(
+          ratio,
+          rows.filter((row) => row.round === round),
+        ),
+      )
+      .filter((value) => value !== undefined)
+    if (measured.length === 0) continue
+    const judged = median(measured.map(({ value }) => value))
+    const verdict = `target >= ${fixed(ratio.target, 1)}x: ${judged >= ratio.target ? 'reached' : 'MISSED'}`
+    if (measured.length === 1) {
+      const [{ value, windows, denominator }] = measured as [(typeof measured)[number]]
+      const note =
+        windows > 1 ? ` (denominator: mean of ${windows} windows, ${fixed(denominator, 0)} req/s)` : ''
+      lines.push(`${ratio.label}: ${fixed(value, 2)}x${note} (${verdict})`)
+    } else {
+      const each = measured.map(({ value }) => `${fixed(value, 2)}x`).join(', ')
+      lines.push(
+        `${ratio.label}: ${fixed(judged, 2)}x, median of ${measured.length} rounds (${each}) (${verdict})`,
+      )
+    }
   }
   return lines
+}
+
+function ratioIn(
+  ratio: Ratio,
+  rows: Row[],
+): { value: number; windows: number; denominator: number } | undefined {
+  const rate = (name: string): { mean: number; windows: number } | undefined => {
+    const measured = rows.filter((row) => row.of === name)
+    if (measured.length === 0) return undefined
+    const sum = measured.reduce((total, row) => total + row.measurement.reqPerSec, 0)
+    return { mean: sum / measured.length, windows: measured.length }
+  }
+  const numerator = rate(ratio.numerator)
+  const denominator = rate(ratio.denominator)
+  if (!numerator || !denominator || denominator.mean === 0) return undefined
+  return {
+    value: numerator.mean / denominator.mean,
+    windows: denominator.windows,
+    denominator: denominator.mean,
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
