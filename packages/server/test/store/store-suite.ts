@@ -1580,6 +1580,31 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store().profiles.get(tenant.id, profile.id), profile)
       })
 
+      it('keep a write made outside a transaction when a concurrent one rolls back', {
+        timeout: 5_000,
+      }, async () => {
+        const tenant = await newTenant()
+        const [inside, outside] = [profileOf(tenant.id), profileOf(tenant.id)]
+        const { promise: written, resolve: write } = Promise.withResolvers<void>()
+        const { promise: finish, resolve: release } = Promise.withResolvers<void>()
+        const failure = new Error('rolled back on purpose')
+        const transaction = store().transaction(async (stores) => {
+          await stores.profiles.create(inside)
+          write()
+          await finish
+          throw failure
+        })
+        await written
+        // On a single writer (SQLite) this waits for the transaction to end; it must not join it.
+        const plain = store().profiles.create(outside)
+        await setTimeout(50)
+        release()
+        await assert.rejects(transaction, (error) => error === failure)
+        await plain
+        assert.equal(await store().profiles.get(tenant.id, inside.id), undefined)
+        assert.deepEqual(await store().profiles.get(tenant.id, outside.id), outside)
+      })
+
       it('roll back when a statement fails, and leave the store usable', async () => {
         const tenant = tenantOf()
         await assert.rejects(
