@@ -26,11 +26,35 @@ export class DPoPHeaderError extends Error {
 }
 
 /**
+ * Checked DPoP proof headers by their text. A client signs every proof with the same protected
+ * header, so it is parsed, checked and its key imported and thumbprinted once per device; past
+ * `size` headers the oldest is dropped. Headers that fail are not kept.
+ */
+export class DPoPHeaderCache {
+  readonly #entries = new Map<string, DPoPHeaderKey>()
+  readonly #size: number
+
+  constructor(size = 10_000) {
+    this.#size = size
+  }
+
+  /** The header's algorithm, key and thumbprint; throws `DPoPHeaderError` when it fails RFC 9449 §4.3. */
+  get(encodedHeader: string): DPoPHeaderKey {
+    let entry = this.#entries.get(encodedHeader)
+    if (!entry) {
+      entry = checkDPoPHeader(encodedHeader)
+      if (this.#entries.size >= this.#size) this.#entries.delete(this.#entries.keys().next().value!)
+      this.#entries.set(encodedHeader, entry)
+    }
+    return entry
+  }
+}
+
+/**
  * Checks a DPoP proof's protected header (base64url, as in the proof) per RFC 9449 §4.3: `typ`
  * `dpop+jwt`, an asymmetric `alg`, and a public `jwk` of the kind `alg` needs, which is imported.
- * A client sends the same header with every proof, so callers keep the result by the header text.
  */
-export function checkDPoPHeader(encodedHeader: string): DPoPHeaderKey {
+function checkDPoPHeader(encodedHeader: string): DPoPHeaderKey {
   const header = decodeJSONObject(encodedHeader)
   if (!header) throw new DPoPHeaderError('the DPoP proof header is not a JSON object')
   if (header.typ !== 'dpop+jwt') throw new DPoPHeaderError('the DPoP proof typ must be dpop+jwt')

@@ -7,7 +7,7 @@ export {
   JWSFormatError,
   splitCompactJWS,
 } from './compact-jws.ts'
-export { checkDPoPHeader, DPoPHeaderError, type DPoPHeaderKey, normalizeHTU } from './dpop.ts'
+export { DPoPHeaderCache, DPoPHeaderError, type DPoPHeaderKey, normalizeHTU } from './dpop.ts'
 export { derToJOSE, joseToDER } from './ecdsa-signature.ts'
 export { jwkThumbprint } from './jwk-thumbprint.ts'
 export type { JWSAlgorithm, SigningAlgorithm } from './jws-algorithms.ts'

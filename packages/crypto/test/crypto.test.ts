@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
 import { describe, it } from 'node:test'
 import {
+  DPoPHeaderCache,
+  DPoPHeaderError,
   decodeJWS,
   derToJOSE,
   importPublicJWK,
@@ -126,5 +128,31 @@ describe('public JWK import', () => {
     assert.throws(() => importPublicJWK({ ...jwk, x: jwk.x!.slice(2) }))
     assert.throws(() => importPublicJWK({ ...jwk, y: Buffer.alloc(32, 1).toString('base64url') }))
     assert.throws(() => importPublicJWK({ ...jwk, crv: 'P-384' }))
+  })
+})
+
+describe('DPoP header cache', () => {
+  const header = (typ = 'dpop+jwt'): string => {
+    const { kty, crv, x, y } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      format: 'jwk',
+    })
+    return Buffer.from(JSON.stringify({ typ, alg: 'ES256', jwk: { kty, crv, x, y } })).toString('base64url')
+  }
+
+  it('checks a header once and keeps the result by its text, dropping the oldest past its size', () => {
+    const cache = new DPoPHeaderCache(2)
+    const [first, second, third] = [header(), header(), header()]
+    const kept = cache.get(first)
+    assert.equal(kept.alg, 'ES256')
+    assert.equal(cache.get(first), kept)
+    cache.get(second)
+    cache.get(third)
+    assert.notEqual(cache.get(first), kept, 'the oldest was dropped and is checked again')
+  })
+
+  it('refuses a header that fails RFC 9449 §4.3 every time, keeping nothing', () => {
+    const cache = new DPoPHeaderCache()
+    const wrong = header('JWT')
+    for (let i = 0; i < 2; i++) assert.throws(() => cache.get(wrong), DPoPHeaderError)
   })
 })

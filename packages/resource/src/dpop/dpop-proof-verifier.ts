@@ -1,5 +1,5 @@
 import {
-  checkDPoPHeader,
+  DPoPHeaderCache,
   DPoPHeaderError,
   type DPoPHeaderKey,
   decodeJSONObject,
@@ -26,19 +26,13 @@ export interface DPoPProofCheck {
 /** The proof's claims, for the checks that depend on the rest of the request (`ebh`, `rkt`). */
 export type DPoPProofClaims = Readonly<Record<string, unknown>>
 
-/**
- * A client signs every proof with the same header (its key), so parsing, importing and
- * thumbprinting it happens once per device, not once per request.
- */
-const headerCacheSize = 10_000
-
 /** Verifies RFC 9449 DPoP proofs at a resource server (§4.3 and §7.1). */
 export class DPoPProofVerifier {
   readonly #maxAge: number
   readonly #clockTolerance: number
   readonly #replays: ReplayCache
   readonly #nonces: DPoPNonces | undefined
-  readonly #headers = new Map<string, DPoPHeaderKey>()
+  readonly #headers = new DPoPHeaderCache()
 
   constructor(options: {
     maxAge: number
@@ -100,18 +94,12 @@ export class DPoPProofVerifier {
   }
 
   #header(encoded: string): DPoPHeaderKey {
-    const cached = this.#headers.get(encoded)
-    if (cached) return cached
-    let parsed: DPoPHeaderKey
     try {
-      parsed = checkDPoPHeader(encoded)
+      return this.#headers.get(encoded)
     } catch (error) {
       if (error instanceof DPoPHeaderError) throw invalid(error.message)
       throw error
     }
-    if (this.#headers.size >= headerCacheSize) this.#headers.delete(this.#headers.keys().next().value!)
-    this.#headers.set(encoded, parsed)
-    return parsed
   }
 }
 

@@ -1,5 +1,5 @@
 import {
-  checkDPoPHeader,
+  DPoPHeaderCache,
   DPoPHeaderError,
   type DPoPHeaderKey,
   decodeJSONObject,
@@ -52,7 +52,7 @@ export class DPoPVerifier {
   readonly #nonces: DPoPNonces
   readonly #clock: Clock
   readonly #maxAge: number
-  readonly #headers = new Map<string, DPoPHeaderKey>()
+  readonly #headers = new DPoPHeaderCache()
 
   constructor(options: { replayCache: EphemeralStore; nonces: DPoPNonces; clock: Clock; maxAge: number }) {
     this.#replays = options.replayCache
@@ -107,24 +107,14 @@ export class DPoPVerifier {
     return { jkt, jti, iat }
   }
 
-  /**
-   * The checked header's algorithm, key and thumbprint. A device sends the same protected header
-   * with every proof, so all of it is kept by the header's text: the header is parsed, checked and
-   * its key imported once per device.
-   */
+  /** The checked header's algorithm, key and thumbprint, kept per device (`DPoPHeaderCache`). */
   #headerKey(encodedHeader: string): DPoPHeaderKey {
-    let entry = this.#headers.get(encodedHeader)
-    if (!entry) {
-      try {
-        entry = checkDPoPHeader(encodedHeader)
-      } catch (error) {
-        if (error instanceof DPoPHeaderError) throw invalid(error.message)
-        throw error
-      }
-      if (this.#headers.size >= 10_000) this.#headers.clear()
-      this.#headers.set(encodedHeader, entry)
+    try {
+      return this.#headers.get(encodedHeader)
+    } catch (error) {
+      if (error instanceof DPoPHeaderError) throw invalid(error.message)
+      throw error
     }
-    return entry
   }
 }
 
