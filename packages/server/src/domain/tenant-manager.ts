@@ -5,7 +5,9 @@ import type { Resource } from '../store/resource-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
 import {
   type AttributeQuota,
+  attributeQuotaMaxima,
   type LoginLockout,
+  loginLockoutMaxima,
   MergePolicies,
   SigningAlgorithms,
   signingAlgorithmOf,
@@ -220,14 +222,13 @@ function validateSettings(settings: TenantSettings): TenantSettings {
   }
 }
 
-/** Bounds that keep a lockout a lockout: at least one failure, windows and locks up to a day. */
+/** Each field from 1 to its maximum; a value must also fit in the total. */
 function validateLoginLockout(lockout: LoginLockout): void {
-  checkBounds('loginLockout', lockout, { failures: 1000, windowSeconds: 86400, lockSeconds: 86400 })
+  checkBounds('loginLockout', lockout, loginLockoutMaxima)
 }
 
-/** A value up to 1 MiB, 10,000 attributes and 16 MiB in all; a value must fit in the total. */
 function validateAttributeQuota(quota: AttributeQuota): void {
-  checkBounds('attributeQuota', quota, { maxValueBytes: 1 << 20, maxCount: 10_000, maxTotalBytes: 1 << 24 })
+  checkBounds('attributeQuota', quota, attributeQuotaMaxima)
   if (quota.maxValueBytes > quota.maxTotalBytes)
     throw new AppError('invalid_input', 'settings.attributeQuota.maxValueBytes must not exceed maxTotalBytes')
 }

@@ -32,6 +32,9 @@ export interface LoginLockout {
 
 export const defaultLoginLockout: LoginLockout = { failures: 5, windowSeconds: 15 * 60, lockSeconds: 15 * 60 }
 
+/** The most each field of a lockout may be (the least is 1): a lockout stays a lockout, up to a day. */
+export const loginLockoutMaxima: LoginLockout = { failures: 1000, windowSeconds: 86400, lockSeconds: 86400 }
+
 export function loginLockoutOf(settings: TenantSettings): LoginLockout {
   return settings.loginLockout ?? defaultLoginLockout
 }
@@ -44,6 +47,13 @@ export interface AttributeQuota {
   maxCount: number
   /** UTF-8 bytes of all the profile's values together. */
   maxTotalBytes: number
+}
+
+/** The most each bound of a quota may be (the least is 1): 1 MiB a value, 10,000 attributes, 16 MiB. */
+export const attributeQuotaMaxima: AttributeQuota = {
+  maxValueBytes: 1 << 20,
+  maxCount: 10_000,
+  maxTotalBytes: 1 << 24,
 }
 
 /** An upstream OpenID Connect provider people of the tenant can sign in with (identity provider `oidc:{name}`). */

@@ -4,6 +4,8 @@ import type { Services } from '../../domain/services.ts'
 import type { TenantSettingsInput } from '../../domain/tenant-manager.ts'
 import { maxUpstreamProviders } from '../../login/upstream-providers.ts'
 import {
+  attributeQuotaMaxima,
+  loginLockoutMaxima,
   MergePolicies,
   type MergePolicy,
   type SigningAlgorithm,
@@ -32,16 +34,16 @@ const SettingsInput = StrictObject({
   signing_alg: Type.Optional(Type.Unsafe<SigningAlgorithm>({ type: 'string', enum: [...SigningAlgorithms] })),
   attribute_quota: Type.Optional(
     StrictObject({
-      max_value_bytes: Type.Integer({ minimum: 1, maximum: 1 << 20 }),
-      max_count: Type.Integer({ minimum: 1, maximum: 10_000 }),
-      max_total_bytes: Type.Integer({ minimum: 1, maximum: 1 << 24 }),
+      max_value_bytes: Type.Integer({ minimum: 1, maximum: attributeQuotaMaxima.maxValueBytes }),
+      max_count: Type.Integer({ minimum: 1, maximum: attributeQuotaMaxima.maxCount }),
+      max_total_bytes: Type.Integer({ minimum: 1, maximum: attributeQuotaMaxima.maxTotalBytes }),
     }),
   ),
   login_lockout: Type.Optional(
     StrictObject({
-      failures: Type.Integer({ minimum: 1, maximum: 1000 }),
-      window_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
-      lock_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
+      failures: Type.Integer({ minimum: 1, maximum: loginLockoutMaxima.failures }),
+      window_seconds: Type.Integer({ minimum: 1, maximum: loginLockoutMaxima.windowSeconds }),
+      lock_seconds: Type.Integer({ minimum: 1, maximum: loginLockoutMaxima.lockSeconds }),
     }),
   ),
   upstream_providers: Type.Optional(Type.Array(UpstreamProviderInput, { maxItems: maxUpstreamProviders })),
