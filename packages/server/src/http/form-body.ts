@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidRequest } from '../errors/oauth-error.ts'
 
+/** Characters a form parameter may have: no OAuth parameter comes near it (tokens are ~1 KB). */
+export const maxFormValueLength = 8192
+
 /**
  * `application/x-www-form-urlencoded` as OAuth reads it: a flat object of strings, where a
- * parameter sent twice is an error (RFC 6749 §3.1) rather than an array.
+ * parameter sent twice is an error (RFC 6749 §3.1) rather than an array, and so is a value over
+ * `maxFormValueLength` characters.
  */
 export function registerFormBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser(
@@ -13,7 +17,14 @@ export function registerFormBodyParser(app: FastifyInstance): void {
       const params: Record<string, string> = Object.create(null)
       for (const [name, value] of new URLSearchParams(body as string)) {
         if (name in params) {
-          done(new InvalidRequest(`parameter "${name}" is repeated`), undefined)
+          done(new InvalidRequest(`parameter "${name.slice(0, 100)}" is repeated`), undefined)
+          return
+        }
+        if (value.length > maxFormValueLength) {
+          done(
+            new InvalidRequest(`parameter "${name.slice(0, 100)}" is over ${maxFormValueLength} characters`),
+            undefined,
+          )
           return
         }
         params[name] = value

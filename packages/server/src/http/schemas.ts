@@ -6,8 +6,12 @@ export const ErrorResponse = Type.Object({
   error_description: Type.Optional(Type.String()),
 })
 
-/** A form body: flat string parameters (repeats are refused by the parser). */
-export const FormBody = Type.Record(Type.String(), Type.String({ maxLength: 8192 }))
+/**
+ * A form body: flat string parameters. The parser (form-body.ts) refuses repeats and values over
+ * `maxFormValueLength`: it sees each value anyway, where a schema limit would count every
+ * character of every token again on the token endpoint's hot path.
+ */
+export const FormBody = Type.Record(Type.String(), Type.String())
 
 /** Text without control characters, which no id or name holds (PostgreSQL cannot even store a NUL byte). */
 export const withoutControlCharacters = '^[^\\u0000-\\u001f\\u007f]+$'

@@ -96,6 +96,20 @@ describe('bad input', () => {
     }
   })
 
+  it('refuses a parameter over 8192 characters with invalid_request', async () => {
+    const long = await post(`grant_type=refresh_token&client_id=demo-app&refresh_token=${'x'.repeat(8193)}`)
+    expectError(long, 'long value', 400, 'invalid_request')
+    assert.match(
+      String((long.body as { error_description?: string }).error_description),
+      /refresh_token.*8192/,
+    )
+    // At the limit the parameter is read, and the token itself is what fails.
+    const atLimit = await post(
+      `grant_type=refresh_token&client_id=demo-app&refresh_token=${'x'.repeat(8192)}`,
+    )
+    expectError(atLimit, 'value at the limit', 400, 'invalid_grant')
+  })
+
   it('answers malformed form bodies with a 4xx JSON error', async () => {
     for (const body of [
       '%%%',
