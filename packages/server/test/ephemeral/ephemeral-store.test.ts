@@ -95,3 +95,28 @@ defineEphemeralSuite('ephemeral store in memory', () => new MemoryEphemeralStore
 defineEphemeralSuite('ephemeral store on Redis', () => new RedisEphemeralStore(testRedisUrl), {
   skip: await skipUnlessRedis(),
 })
+
+describe('ephemeral store in memory: sweeping', () => {
+  it('drops what expired, and keeps a key written again with a longer life', async () => {
+    const store = new MemoryEphemeralStore()
+    try {
+      for (let i = 0; i < 1000; i++) await store.addIfAbsent(`replay:${i}`, 0.2)
+      await store.set('rewritten', 'first', 0.2)
+      await store.set('rewritten', 'second', 60)
+      await store.set('deleted-then-added', 'x', 0.2)
+      await store.delete('deleted-then-added')
+      assert.equal(await store.addIfAbsent('deleted-then-added', 60), true)
+      await store.increment('window', 60)
+      assert.equal(store.size, 1003)
+      // The sweep runs every second.
+      await sleep(1300)
+      assert.equal(store.size, 3)
+      assert.equal(await store.get('rewritten'), 'second')
+      assert.equal(await store.addIfAbsent('deleted-then-added', 60), false)
+      assert.equal(await store.increment('window', 60), 2)
+      assert.equal(await store.addIfAbsent('replay:1', 60), true)
+    } finally {
+      await store.close()
+    }
+  })
+})
