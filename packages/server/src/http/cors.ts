@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../domain/services.ts'
 
 const allowedHeaders = 'authorization, content-type, dpop, if-match, if-none-match'
@@ -15,22 +15,31 @@ const exposedHeaders = 'dpop-nonce, www-authenticate, retry-after, etag'
  * browser keeps the response from the page.
  */
 export function registerCORS(app: FastifyInstance, services: Services): void {
-  app.addHook('onRequest', async (request, reply) => {
-    const origin = request.headers.origin
-    if (origin === undefined) return
-    const tenantId = (request.params as { tenant?: string }).tenant ?? ''
-    reply.header('vary', 'origin')
-    if (!(await services.clients.isWebOriginAllowed(tenantId, origin))) return
-    reply.header('access-control-allow-origin', origin)
-    if (request.method === 'OPTIONS') {
-      reply
-        .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
-        .header('access-control-allow-headers', allowedHeaders)
-        .header('access-control-max-age', '600')
-    } else {
-      reply.header('access-control-expose-headers', exposedHeaders)
-    }
+  // A callback hook, so that the many requests without an Origin go on at once, with no promise.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.origin === undefined) return done()
+    answerOrigin(services, request, reply, request.headers.origin).then(() => done(), done)
   })
   // Preflight: the hook above has set the headers (or not); nothing else to say.
   app.options('/*', async (_request, reply) => reply.code(204).send())
+}
+
+async function answerOrigin(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  origin: string,
+): Promise<void> {
+  const tenantId = (request.params as { tenant?: string }).tenant ?? ''
+  reply.header('vary', 'origin')
+  if (!(await services.clients.isWebOriginAllowed(tenantId, origin))) return
+  reply.header('access-control-allow-origin', origin)
+  if (request.method === 'OPTIONS') {
+    reply
+      .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
+      .header('access-control-allow-headers', allowedHeaders)
+      .header('access-control-max-age', '600')
+  } else {
+    reply.header('access-control-expose-headers', exposedHeaders)
+  }
 }

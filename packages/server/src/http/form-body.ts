@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { InvalidRequest } from '../errors/oauth-error.ts'
 
 /** Characters a form parameter may have: no OAuth parameter comes near it (tokens are ~1 KB). */
@@ -37,11 +37,18 @@ export function registerFormBodyParser(app: FastifyInstance): void {
 /**
  * A `preValidation` hook for the OAuth endpoints, which take form bodies only (RFC 6749 §3.2,
  * RFC 7009 §2.1, RFC 7662 §2.1): a body of another type (JSON, which the server parses for
- * other routes) is refused rather than read as if it were the form.
+ * other routes) is refused rather than read as if it were the form. A callback hook: it has
+ * nothing to wait for, and the token endpoint runs it on every request.
  */
-export async function requireFormBody(request: FastifyRequest): Promise<void> {
+export function requireFormBody(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const type = request.headers['content-type']
   if (type !== undefined && !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
-    throw new InvalidRequest('the body must be application/x-www-form-urlencoded', { status: 415 })
+    done(new InvalidRequest('the body must be application/x-www-form-urlencoded', { status: 415 }))
+    return
   }
+  done()
 }
