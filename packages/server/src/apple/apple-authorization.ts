@@ -1,6 +1,6 @@
 import type { AccessTokenClaims } from '@onramp/protocol'
 import { type TokenManager, TokenRejected } from '../domain/token-manager.ts'
-import type { Grant } from '../store/grant-store.ts'
+import type { GrantStatus } from '../store/grant-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import { appleEnrollmentAudience, appleOAuthScope, appleURLs } from './apple-config-manager.ts'
@@ -14,7 +14,7 @@ export interface AppleBearer {
   profileId: string
   grantId: string
   /** Undefined when the token was accepted although expired or revoked. */
-  grant: Grant | undefined
+  grant: GrantStatus | undefined
 }
 
 const bearerPattern = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i
@@ -68,7 +68,7 @@ export class AppleAuthorizer {
       throw reject(authorization === undefined ? 'sign-in required' : 'malformed Authorization header')
     const lenient = options?.lenient === true
     let claims: AccessTokenClaims
-    let grant: Grant | undefined
+    let grant: GrantStatus | undefined
     try {
       claims = await this.#tokens.verifyAccessToken(tenant.id, match[1]!, { acceptExpired: lenient })
       if (!this.#isForApple(tenant, config, claims))
@@ -97,7 +97,7 @@ export class AppleAuthorizer {
     bearer: AppleBearer,
   ): Promise<void> {
     if (!bearer.grant) return
-    const grant = await stores.grants.get(tenant.id, bearer.grantId)
+    const grant = await stores.grants.status(tenant.id, bearer.grantId)
     if (!grant || grant.revokedAt !== undefined)
       throw this.#rejecter(tenant, config, {})('token has been revoked')
   }

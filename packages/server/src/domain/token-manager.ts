@@ -1,7 +1,7 @@
 import { decodeJWS, isJWSAlgorithm, JWSFormatError, verifySignatureInThreadPool } from '@onramp/crypto'
 import type { AccessTokenClaims } from '@onramp/protocol'
 import { randomId } from '../crypto/secrets.ts'
-import type { Grant } from '../store/grant-store.ts'
+import type { GrantStatus } from '../store/grant-store.ts'
 import type { Stores } from '../store/stores.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type { Clock } from './clock.ts'
@@ -141,9 +141,9 @@ export class TokenManager {
     tenantId: string,
     claims: AccessTokenClaims,
     stores: Pick<Stores, 'grants'>,
-  ): Promise<Grant | undefined> {
+  ): Promise<GrantStatus | undefined> {
     if (!claims.sid) return undefined
-    const grant = await stores.grants.get(tenantId, claims.sid)
+    const grant = await stores.grants.status(tenantId, claims.sid)
     if (!grant || grant.revokedAt !== undefined || grant.expiresAt <= this.#clock.now()) {
       throw new TokenRejected('revoked', 'token has been revoked')
     }

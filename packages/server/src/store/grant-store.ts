@@ -16,6 +16,9 @@ export interface Grant {
   revokedReason: string | undefined
 }
 
+/** What deciding whether a family is still active needs: read on every token check, without the rest. */
+export type GrantStatus = Pick<Grant, 'profileId' | 'expiresAt' | 'revokedAt'>
+
 export type GrantRevocationReason =
   | 'refresh_token_reuse'
   | 'revoked'
@@ -26,6 +29,7 @@ export type GrantRevocationReason =
 
 export interface GrantStore {
   get(tenantId: string, id: string): Promise<Grant | undefined>
+  status(tenantId: string, id: string): Promise<GrantStatus | undefined>
   create(grant: Grant): Promise<void>
   /** Returns whether the grant was active before. */
   revoke(tenantId: string, id: string, reason: GrantRevocationReason, at: number): Promise<boolean>

@@ -657,6 +657,28 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().grants.get(uid('other'), bound.id), undefined)
       })
 
+      it('status reads the profile, expiry and revocation of a family of this tenant', async () => {
+        const { tenant, profile } = await newProfile()
+        const active = grantOf(tenant.id, profile.id)
+        const revoked = grantOf(tenant.id, profile.id, { revokedAt: NOW + 5, revokedReason: 'admin' })
+        await store().grants.create(active)
+        await store().grants.create(revoked)
+        const status = await store().grants.status(tenant.id, active.id)
+        assert.deepEqual(status, { profileId: profile.id, expiresAt: active.expiresAt, revokedAt: undefined })
+        assert.ok(status)
+        assertNumbers(status, ['expiresAt'])
+        const revokedStatus = await store().grants.status(tenant.id, revoked.id)
+        assert.deepEqual(revokedStatus, {
+          profileId: profile.id,
+          expiresAt: revoked.expiresAt,
+          revokedAt: NOW + 5,
+        })
+        assert.ok(revokedStatus)
+        assertNumbers(revokedStatus, ['revokedAt'])
+        assert.equal(await store().grants.status(uid('other'), active.id), undefined)
+        assert.equal(await store().grants.status(tenant.id, uid('missing')), undefined)
+      })
+
       it('revoke returns true once', async () => {
         const { tenant, profile } = await newProfile()
         const grant = grantOf(tenant.id, profile.id)

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { Grant, GrantRevocationReason, GrantStore } from '../grant-store.ts'
+import type { Grant, GrantRevocationReason, GrantStatus, GrantStore } from '../grant-store.ts'
 import type { GrantsTable } from '../tables/grants.ts'
 import { affected, type Executor, insertRow, optional, runCompiled } from './executor.ts'
 
@@ -17,6 +17,23 @@ export class KyselyGrantStore implements GrantStore {
       [id, tenantId],
     )
     return row && toGrant(row)
+  }
+
+  async status(tenantId: string, id: string): Promise<GrantStatus | undefined> {
+    const [row] = await runCompiled(
+      this.#db,
+      'grant status by id',
+      () =>
+        this.#db
+          .selectFrom('grants')
+          .select(['profile_id', 'expires_at', 'revoked_at'])
+          .where('id', '=', '')
+          .where('tenant_id', '=', ''),
+      [id, tenantId],
+    )
+    return (
+      row && { profileId: row.profile_id, expiresAt: row.expires_at, revokedAt: optional(row.revoked_at) }
+    )
   }
 
   async create(grant: Grant): Promise<void> {
