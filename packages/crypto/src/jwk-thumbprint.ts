@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256Base64url } from './sha256.ts'
 
 /** RFC 7638 JWK SHA-256 thumbprint, base64url: the `jkt` of RFC 9449. */
 export function jwkThumbprint(jwk: Record<string, unknown>): string {
@@ -16,5 +16,5 @@ export function jwkThumbprint(jwk: Record<string, unknown>): string {
     default:
       throw new TypeError('unsupported key type')
   }
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+  return sha256Base64url(JSON.stringify(members))
 }

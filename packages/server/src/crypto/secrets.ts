@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { sha256Base64url } from '@onramp/crypto'
 
 // Random bytes are drawn from a pool filled 4 KiB at a time: one call into OpenSSL's generator
 // per hundred-odd tokens and ids instead of one each (~2.5 µs a call), on the token endpoint's hot
@@ -59,7 +60,7 @@ function pooledRandom(size: number): Buffer {
  * SHA-256 suffices because guessing the input is infeasible; passwords use Argon2id instead.
  */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url')
+  return sha256Base64url(secret)
 }
 
 export function secretMatchesHash(secret: string, hash: string): boolean {
