@@ -46,11 +46,12 @@ export class TokenManager {
   readonly #clock: Clock
   readonly #publicUrl: string
   /**
-   * Tokens whose signature, type and issuer we already checked, by tenant and exact text. A device
-   * presents the same access token for every exchange until it expires; verifying it once saves an
-   * ECDSA verification per request. Expiry and revocation are still checked on every use.
+   * Tokens whose signature, type and issuer we already checked, by exact text, with the tenant
+   * they were checked for. A device presents the same access token for every exchange until it
+   * expires; verifying it once saves an ECDSA verification per request. Expiry and revocation are
+   * still checked on every use.
    */
-  readonly #verified = new Map<string, AccessTokenClaims>()
+  readonly #verified = new Map<string, { tenantId: string; claims: AccessTokenClaims }>()
 
   constructor(options: { keys: KeyManager; clock: Clock; publicUrl: string }) {
     this.#keys = options.keys
@@ -92,12 +93,13 @@ export class TokenManager {
     token: string,
     options?: { acceptExpired?: boolean },
   ): Promise<AccessTokenClaims> {
-    const cacheKey = `${tenantId} ${token}`
-    let claims = this.#verified.get(cacheKey)
+    // Keyed by the token alone: a key made of tenant and token would copy the token's text again.
+    const cached = this.#verified.get(token)
+    let claims = cached?.tenantId === tenantId ? cached.claims : undefined
     if (!claims) {
       claims = await this.#verify(tenantId, token)
       if (this.#verified.size >= verifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!)
-      this.#verified.set(cacheKey, claims)
+      this.#verified.set(token, { tenantId, claims })
     }
     if (claims.exp <= this.#clock.now() && !options?.acceptExpired)
       throw new TokenRejected('expired', 'token has expired')
