@@ -58,7 +58,13 @@ describe('tenant isolation', () => {
   })
   after(() => server?.close())
 
-  it('refuses a token of one tenant as subject_token at another', async () => {
+  it('refuses a token of one tenant as subject_token at another, before and after its own accepted it', async () => {
+    await rejectsWithOAuthError(exchange(beta, key, tokens.access_token), {
+      error: 'invalid_grant',
+      status: 400,
+    })
+    // Verified once at its own tenant, the token is remembered there: not at the other.
+    await exchange(alpha, key, tokens.access_token)
     await rejectsWithOAuthError(exchange(beta, key, tokens.access_token), {
       error: 'invalid_grant',
       status: 400,
