@@ -1,6 +1,7 @@
 // `npm run bench`: our token endpoint vs oidc-provider, same machine, same load generator, same run.
 // Env: BENCH_DURATION (s per timed window, default 10), BENCH_WARMUP (s, default 2),
-// BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | resource | all, default all),
+// BENCH_CONNECTIONS (default 20), BENCH_ONLY (peer | ours | resource | floor | all; by default
+// all but the floor, a bare endpoint that shows what our server's own work costs),
 // BENCH_SCENARIO (run only scenarios whose name contains it, or one of a comma-separated list,
 // e.g. `exchange` or `peer,enrollment`), BENCH_ROUNDS (passes over the scenarios, default 1; with
 // more, each ratio is judged on the median of its rounds).
@@ -10,6 +11,8 @@ import { installExitHandlers } from './lib/child-process.ts'
 import { failureShare, formatRatios, formatTable, type Ratio, type Row } from './lib/report.ts'
 import type { Workload } from './lib/workload.ts'
 import {
+  FLOOR_ENROLLMENT,
+  FLOOR_EXCHANGE,
   OURS_ENROLLMENT,
   OURS_EXCHANGE,
   PEER_CLIENT_CREDENTIALS,
@@ -20,6 +23,7 @@ import {
 } from './scenarios.ts'
 import {
   type RunningTarget,
+  startFloor,
   startOurs,
   startPeer,
   startResource,
@@ -46,12 +50,16 @@ const ratios: Ratio[] = [
     denominator: RESOURCE_CEILING,
     target: 0.7,
   },
+  // No targets: how much of what a bare endpoint reaches on this machine our server keeps.
+  { label: 'token exchange (DPoP) / floor', numerator: OURS_EXCHANGE, denominator: FLOOR_EXCHANGE },
+  { label: 'anonymous enrollment / floor', numerator: OURS_ENROLLMENT, denominator: FLOOR_ENROLLMENT },
 ]
 
 const starters: { [K in TargetName]: () => Promise<TargetMap[K]> } = {
   peer: startPeer,
   ours: startOurs,
   resource: startResource,
+  floor: startFloor,
 }
 
 // Above this share of non-2xx/errors a figure measures error handling, not the scenario.
@@ -68,7 +76,8 @@ function numberFromEnv(name: string, fallback: number): number {
 function selectedTargets(): TargetName[] {
   const only = process.env.BENCH_ONLY ?? ''
   const names = Object.keys(starters) as TargetName[]
-  if (only === '' || only === 'all') return names
+  if (only === 'all') return names
+  if (only === '') return names.filter((name) => name !== 'floor')
   if ((names as string[]).includes(only)) return [only as TargetName]
   throw new Error(`BENCH_ONLY must be ${names.join(', ')} or all, got ${only}`)
 }

@@ -22,6 +22,8 @@ function defineScenario<K extends TargetName>(scenario: Scenario<K>): Scenario {
 export const PEER_CLIENT_CREDENTIALS = 'peer client_credentials (JWT ES256)'
 export const OURS_ENROLLMENT = 'anonymous enrollment (DPoP)'
 export const OURS_EXCHANGE = 'token exchange (DPoP)'
+export const FLOOR_ENROLLMENT = 'floor: anonymous enrollment (bare node:http, nothing stored)'
+export const FLOOR_EXCHANGE = 'floor: token exchange (bare node:http, no lookups)'
 export const RESOURCE_CEILING = 'resource ceiling: 2 ES256 crypto.verify (in-process)'
 export const RESOURCE_VERIFY = 'resource verifyRequest (DPoP, in-process)'
 
@@ -54,54 +56,10 @@ export const scenarios: Scenario[] = [
     },
   }),
 
-  defineScenario({
-    name: OURS_ENROLLMENT,
-    target: 'ours',
-    async setup(ours: OursTarget, log: Log): Promise<Workload> {
-      const tokenUrl = `${ours.baseUrl}/t/${ours.tenant}/token`
-      const request = enrollmentRequest(ours)
-      log(`probe: enrollment gave ${describeToken(await enroll(ours, createDpopKey()))}`)
-      // A new key per proof: every enrollment is a new install, and the server gets no key-cache help.
-      return httpWorkload(ours.baseUrl, request, {
-        header: 'DPoP',
-        make: (count) => createDpopProofs({ count, htm: 'POST', htu: tokenUrl, keyPerProof: true }),
-      })
-    },
-  }),
-
-  defineScenario({
-    name: OURS_EXCHANGE,
-    target: 'ours',
-    async setup(ours: OursTarget, log: Log): Promise<Workload> {
-      const tokenUrl = `${ours.baseUrl}/t/${ours.tenant}/token`
-      const key = createDpopKey()
-      const subjectToken = await enroll(ours, key)
-      const request: HttpRequestSpec = {
-        method: 'POST',
-        path: `/t/${ours.tenant}/token`,
-        headers: { 'content-type': FORM },
-        body: new URLSearchParams({
-          grant_type: EXCHANGE_GRANT,
-          client_id: ours.clientId,
-          subject_token: subjectToken,
-          subject_token_type: ACCESS_TOKEN_TYPE,
-          audience: ours.audience,
-        }).toString(),
-      }
-      const exchanged = await expectOk(
-        ours.baseUrl,
-        withHeader(request, 'DPoP', createDpopProof(key, 'POST', tokenUrl)),
-        'token exchange',
-      )
-      log(
-        `probe: exchange gave ${describeToken(String(exchanged.access_token))}, token_type ${String(exchanged.token_type)}`,
-      )
-      return httpWorkload(ours.baseUrl, request, {
-        header: 'DPoP',
-        make: (count) => createDpopProofs({ count, htm: 'POST', htu: tokenUrl, key }),
-      })
-    },
-  }),
+  defineScenario({ name: OURS_ENROLLMENT, target: 'ours', setup: enrollmentWorkload }),
+  defineScenario({ name: OURS_EXCHANGE, target: 'ours', setup: exchangeWorkload }),
+  defineScenario({ name: FLOOR_ENROLLMENT, target: 'floor', setup: enrollmentWorkload }),
+  defineScenario({ name: FLOOR_EXCHANGE, target: 'floor', setup: exchangeWorkload }),
 
   // The raw node:crypto ceiling of a resource server's work per request: the token's and the
   // proof's ES256 signatures, with DER signatures, imported KeyObjects and sync crypto.verify, on
@@ -174,6 +132,47 @@ export const scenarios: Scenario[] = [
     },
   }),
 ]
+
+async function enrollmentWorkload(ours: OursTarget, log: Log): Promise<Workload> {
+  const tokenUrl = `${ours.baseUrl}/t/${ours.tenant}/token`
+  const request = enrollmentRequest(ours)
+  log(`probe: enrollment gave ${describeToken(await enroll(ours, createDpopKey()))}`)
+  // A new key per proof: every enrollment is a new install, and the server gets no key-cache help.
+  return httpWorkload(ours.baseUrl, request, {
+    header: 'DPoP',
+    make: (count) => createDpopProofs({ count, htm: 'POST', htu: tokenUrl, keyPerProof: true }),
+  })
+}
+
+async function exchangeWorkload(ours: OursTarget, log: Log): Promise<Workload> {
+  const tokenUrl = `${ours.baseUrl}/t/${ours.tenant}/token`
+  const key = createDpopKey()
+  const subjectToken = await enroll(ours, key)
+  const request: HttpRequestSpec = {
+    method: 'POST',
+    path: `/t/${ours.tenant}/token`,
+    headers: { 'content-type': FORM },
+    body: new URLSearchParams({
+      grant_type: EXCHANGE_GRANT,
+      client_id: ours.clientId,
+      subject_token: subjectToken,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      audience: ours.audience,
+    }).toString(),
+  }
+  const exchanged = await expectOk(
+    ours.baseUrl,
+    withHeader(request, 'DPoP', createDpopProof(key, 'POST', tokenUrl)),
+    'token exchange',
+  )
+  log(
+    `probe: exchange gave ${describeToken(String(exchanged.access_token))}, token_type ${String(exchanged.token_type)}`,
+  )
+  return httpWorkload(ours.baseUrl, request, {
+    header: 'DPoP',
+    make: (count) => createDpopProofs({ count, htm: 'POST', htu: tokenUrl, key }),
+  })
+}
 
 function enrollmentRequest(ours: OursTarget): HttpRequestSpec {
   return {

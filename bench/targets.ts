@@ -44,12 +44,15 @@ export interface TargetMap {
   peer: PeerTarget
   ours: OursTarget
   resource: ResourceTarget
+  /** The bare endpoint of bench/floor: answers our token-endpoint scenarios as our server would. */
+  floor: OursTarget
 }
 
 export type TargetName = keyof TargetMap
 
 const PEER_ENTRY = 'bench/peer/oidc-provider-server.ts'
 const OURS_ENTRY = 'packages/server/src/main.ts'
+const FLOOR_ENTRY = 'bench/floor/dpop-token-floor.ts'
 
 export async function startPeer(): Promise<PeerTarget> {
   const port = await freePort()
@@ -106,6 +109,21 @@ export async function startOurs(): Promise<OursTarget> {
       await stopChild(child)
       removeTempDir(dataDir)
     },
+  }
+}
+
+export async function startFloor(): Promise<OursTarget> {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const child = startChild('floor', [FLOOR_ENTRY], { BENCH_FLOOR_PORT: String(port) })
+  await waitOrStop(child, `${baseUrl}/readyz`)
+  return {
+    baseUrl,
+    tenant: 'floor',
+    clientId: 'floor-app',
+    audience: 'floor-api',
+    cpuSeconds: () => processCpuSeconds(child.process.pid),
+    stop: () => stopChild(child),
   }
 }
 

@@ -14,7 +14,8 @@ export interface Ratio {
   label: string
   numerator: string
   denominator: string
-  target: number
+  /** The ratio to reach; without one the line only reports. */
+  target?: number
 }
 
 function fixed(value: number, digits: number): string {
@@ -73,16 +74,19 @@ export function formatRatios(ratios: Ratio[], rows: Row[]): string[] {
       .filter((value) => value !== undefined)
     if (measured.length === 0) continue
     const judged = median(measured.map(({ value }) => value))
-    const verdict = `target >= ${fixed(ratio.target, 1)}x: ${judged >= ratio.target ? 'reached' : 'MISSED'}`
+    const verdict =
+      ratio.target === undefined
+        ? ''
+        : ` (target >= ${fixed(ratio.target, 1)}x: ${judged >= ratio.target ? 'reached' : 'MISSED'})`
     if (measured.length === 1) {
       const [{ value, windows, denominator }] = measured as [(typeof measured)[number]]
       const note =
         windows > 1 ? ` (denominator: mean of ${windows} windows, ${fixed(denominator, 0)} req/s)` : ''
-      lines.push(`${ratio.label}: ${fixed(value, 2)}x${note} (${verdict})`)
+      lines.push(`${ratio.label}: ${fixed(value, 2)}x${note}${verdict}`)
     } else {
       const each = measured.map(({ value }) => `${fixed(value, 2)}x`).join(', ')
       lines.push(
-        `${ratio.label}: ${fixed(judged, 2)}x, median of ${measured.length} rounds (${each}) (${verdict})`,
+        `${ratio.label}: ${fixed(judged, 2)}x, median of ${measured.length} rounds (${each})${verdict}`,
       )
     }
   }

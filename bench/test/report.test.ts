@@ -35,3 +35,12 @@ describe('formatRatios', () => {
     assert.deepEqual(formatRatios([ratio], [row('peer', 1, 1000)]), [])
   })
 })
+
+describe('formatRatios without a target', () => {
+  it('reports the ratio and judges nothing', () => {
+    const report: Ratio = { label: 'ours / floor', numerator: 'ours', denominator: 'floor' }
+    assert.deepEqual(formatRatios([report], [row('floor', 1, 2000), row('ours', 1, 1500)]), [
+      'ours / floor: 0.75x',
+    ])
+  })
+})
