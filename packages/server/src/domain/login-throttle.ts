@@ -1,13 +1,11 @@
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { defaultLoginLockout, type LoginLockout } from '../store/tenant-store.ts'
 
-export type LockoutLimit = LoginLockout
-
 export interface LoginThrottleLimits {
   /** Failures for one email address, from anywhere; a tenant's `loginLockout` replaces it. */
-  account: LockoutLimit
+  account: LoginLockout
   /** Failures from one client IP, whatever the email addresses. */
-  ip: LockoutLimit
+  ip: LoginLockout
 }
 
 export const defaultLoginThrottleLimits: LoginThrottleLimits = {
@@ -45,7 +43,7 @@ export class LoginThrottle {
     tenantId: string,
     email: string,
     clientIP: string,
-    accountLimit: LockoutLimit = this.#limits.account,
+    accountLimit: LoginLockout = this.#limits.account,
   ): Promise<void> {
     await Promise.all([
       this.#count('account', tenantId, email, accountLimit),
@@ -62,7 +60,7 @@ export class LoginThrottle {
     scope: 'account' | 'ip',
     tenantId: string,
     subject: string,
-    limit: LockoutLimit,
+    limit: LoginLockout,
   ): Promise<void> {
     const failures = await this.#store.increment(
       key('failures', scope, tenantId, subject),

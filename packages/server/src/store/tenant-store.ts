@@ -39,7 +39,7 @@ export function loginLockoutOf(settings: TenantSettings): LoginLockout {
   return settings.loginLockout ?? defaultLoginLockout
 }
 
-/** How much a profile's attributes may hold; each absent bound is the default. */
+/** How much a profile's attributes may hold; a tenant without one has the defaults of `AttributeLimits`. */
 export interface AttributeQuota {
   /** UTF-8 bytes of one value, serialized as compact JSON. */
   maxValueBytes: number
