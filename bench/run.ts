@@ -50,9 +50,16 @@ const ratios: Ratio[] = [
     denominator: RESOURCE_CEILING,
     target: 0.7,
   },
-  // No targets: how much of what a bare endpoint reaches on this machine our server keeps.
+  // No targets: how much of what a bare endpoint reaches on this machine our server keeps, and
+  // what the bare endpoint itself reaches against the peer (the most the machine allows).
   { label: 'token exchange (DPoP) / floor', numerator: OURS_EXCHANGE, denominator: FLOOR_EXCHANGE },
   { label: 'anonymous enrollment / floor', numerator: OURS_ENROLLMENT, denominator: FLOOR_ENROLLMENT },
+  { label: 'floor token exchange / peer', numerator: FLOOR_EXCHANGE, denominator: PEER_CLIENT_CREDENTIALS },
+  {
+    label: 'floor anonymous enrollment / peer',
+    numerator: FLOOR_ENROLLMENT,
+    denominator: PEER_CLIENT_CREDENTIALS,
+  },
 ]
 
 const starters: { [K in TargetName]: () => Promise<TargetMap[K]> } = {

@@ -22,7 +22,7 @@ function defineScenario<K extends TargetName>(scenario: Scenario<K>): Scenario {
 export const PEER_CLIENT_CREDENTIALS = 'peer client_credentials (JWT ES256)'
 export const OURS_ENROLLMENT = 'anonymous enrollment (DPoP)'
 export const OURS_EXCHANGE = 'token exchange (DPoP)'
-export const FLOOR_ENROLLMENT = 'floor: anonymous enrollment (bare node:http, nothing stored)'
+export const FLOOR_ENROLLMENT = 'floor: anonymous enrollment (bare node:http, one row stored)'
 export const FLOOR_EXCHANGE = 'floor: token exchange (bare node:http, no lookups)'
 export const RESOURCE_CEILING = 'resource ceiling: 2 ES256 crypto.verify (in-process)'
 export const RESOURCE_VERIFY = 'resource verifyRequest (DPoP, in-process)'

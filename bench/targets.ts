@@ -115,15 +115,28 @@ export async function startOurs(): Promise<OursTarget> {
 export async function startFloor(): Promise<OursTarget> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
-  const child = startChild('floor', [FLOOR_ENTRY], { BENCH_FLOOR_PORT: String(port) })
-  await waitOrStop(child, `${baseUrl}/readyz`)
+  const dataDir = await mkdtemp(join(tmpdir(), 'onramp-bench-floor-'))
+  trackTempDir(dataDir)
+  const child = startChild('floor', [FLOOR_ENTRY], {
+    BENCH_FLOOR_PORT: String(port),
+    BENCH_FLOOR_DATABASE: join(dataDir, 'floor.db'),
+  })
+  try {
+    await waitOrStop(child, `${baseUrl}/readyz`)
+  } catch (error) {
+    removeTempDir(dataDir)
+    throw error
+  }
   return {
     baseUrl,
     tenant: 'floor',
     clientId: 'floor-app',
     audience: 'floor-api',
     cpuSeconds: () => processCpuSeconds(child.process.pid),
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child)
+      removeTempDir(dataDir)
+    },
   }
 }
 
