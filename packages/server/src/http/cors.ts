@@ -32,6 +32,8 @@ async function answerOrigin(
 ): Promise<void> {
   const tenantId = (request.params as { tenant?: string }).tenant ?? ''
   reply.header('vary', 'origin')
+  // CORS runs before the route's checks: only a tenant that exists has origins to look up.
+  if (!(await services.tenants.find(tenantId))) return
   if (!(await services.clients.isWebOriginAllowed(tenantId, origin))) return
   reply.header('access-control-allow-origin', origin)
   if (request.method === 'OPTIONS') {

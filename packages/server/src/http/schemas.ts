@@ -16,7 +16,7 @@ export const FormBody = Type.Record(Type.String(), Type.String())
 /** Text without control characters, which no id or name holds (PostgreSQL cannot even store a NUL byte). */
 export const withoutControlCharacters = '^[^\\u0000-\\u001f\\u007f]+$'
 
-/** A name or id in a path, refused before any lookup when it could not be one. */
+/** A name or id in a path or a query, refused before any lookup when it could not be one. */
 export function PathText(maxLength: number) {
   return Type.String({ minLength: 1, maxLength, pattern: withoutControlCharacters })
 }

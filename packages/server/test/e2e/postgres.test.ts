@@ -160,6 +160,17 @@ describe('on PostgreSQL', { skip: skipPostgres }, () => {
       assertOAuthError(response, 400, 'invalid_target')
       const appConfig = await send(`${server.issuer()}/app-config?app_name=demo%00app&app_version=1.0.0`)
       assert.equal(appConfig.status, 404, JSON.stringify(appConfig.body))
+      // Found by the fuzz test: CORS looked up a tenant's origins before the route refused its name,
+      // and the admin lists took any profile id.
+      const cors = await send(`${server.url}/t/demo%00/jwks`, { headers: { origin: 'https://app.example' } })
+      assertOAuthError(cors, 400, 'invalid_request')
+      for (const list of ['devices', 'apple/enrollments']) {
+        const response = await send(`${server.url}/admin/v1/tenants/demo/${list}?profile_id=%00`, {
+          headers: { authorization: `Bearer ${server.adminToken}` },
+        })
+        assert.equal(response.status, 400, JSON.stringify(response.body))
+        assert.equal((response.body as { error?: string }).error, 'invalid_input')
+      }
     })
   })
 

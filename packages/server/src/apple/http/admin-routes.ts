@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
-import { StrictObject, TenantParams } from '../../http/admin/admin-schemas.ts'
+import { PageQuery, StrictObject, TenantParams } from '../../http/admin/admin-schemas.ts'
 import { defined } from '../../http/admin/defined.ts'
 import { PathText } from '../../http/schemas.ts'
 import type { AppleSettingsInput, EnrollmentSSODocument, IdentityIssuance } from '../apple-settings.ts'
@@ -55,12 +55,6 @@ const EnrollmentParams = Type.Object({
   enrollment_id: PathText(64),
 })
 
-const EnrollmentQuery = StrictObject({
-  profile_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
-  after: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-})
-
 /** Apple's `Command` dictionary, `RequestType` first among its keys. */
 const CommandBody = Type.Object(
   { RequestType: Type.String({ minLength: 1, maxLength: 128 }) },
@@ -97,12 +91,12 @@ export function appleAdminRoutes(app: FastifyInstance, services: Services): void
     },
   )
 
-  app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof EnrollmentQuery> }>(
+  app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof PageQuery> }>(
     '/apple/enrollments',
     {
       schema: {
         params: TenantParams,
-        querystring: EnrollmentQuery,
+        querystring: PageQuery,
         response: { 200: AppleEnrollmentPageView },
       },
     },

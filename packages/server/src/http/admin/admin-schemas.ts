@@ -11,6 +11,16 @@ export function StrictObject<T extends TProperties>(properties: T): TObject<T> {
 /** Path parameters of everything under `/tenants/:tenant`. */
 export const TenantParams = Type.Object({ tenant: PathText(64) })
 
+/**
+ * The query of a paged list of a tenant's devices or enrollments: values stay strings (no
+ * coercion), `limit` is converted by the route and checked by the manager.
+ */
+export const PageQuery = StrictObject({
+  profile_id: Type.Optional(PathText(64)),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  after: Type.Optional(PathText(64)),
+})
+
 /** A display name: one line of text. */
 export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: withoutControlCharacters })
 

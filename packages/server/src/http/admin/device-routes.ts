@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { PathText } from '../schemas.ts'
-import { StrictObject, TenantParams } from './admin-schemas.ts'
+import { PageQuery, TenantParams } from './admin-schemas.ts'
 import { defined } from './defined.ts'
 import { DevicePageView, DeviceView, devicePageView, deviceView } from './views.ts'
 
@@ -11,22 +11,15 @@ const DeviceParams = Type.Object({
   device_id: PathText(64),
 })
 
-/** Query values stay strings (no coercion): `limit` is converted here, and checked by the manager. */
-const DeviceQuery = StrictObject({
-  profile_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
-  after: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-})
-
 const RevokedDevice = Type.Object({ device_id: Type.String(), grants_revoked: Type.Integer() })
 
 type Params = Static<typeof DeviceParams>
 
 /** `/tenants/:tenant/devices`: enrolled devices, page by page; revoking one ends all its tokens. */
 export function deviceRoutes(app: FastifyInstance, services: Services): void {
-  app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof DeviceQuery> }>(
+  app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof PageQuery> }>(
     '/devices',
-    { schema: { params: TenantParams, querystring: DeviceQuery, response: { 200: DevicePageView } } },
+    { schema: { params: TenantParams, querystring: PageQuery, response: { 200: DevicePageView } } },
     async (request) => {
       const { profile_id, limit, after } = request.query
       const page = await services.devices.page(
