@@ -109,6 +109,10 @@ describe('access token verification', () => {
     ['a token with an unknown kid', () => issuer.token({}, { header: { kid: 'nobody' } }), /unknown key/],
     ['a token with crit', () => issuer.token({}, { header: { crit: ['exp'] } }), /critical/],
     ['a token bound to something we cannot check', () => issuer.token({ cnf: { 'x5t#S256': 'abc' } }), /cnf/],
+    // Found by the fuzz test: an amr that is not an array made isAnonymous throw a TypeError.
+    ['a token whose amr is not an array of strings', () => issuer.token({ amr: 'anon' }), /amr/],
+    ['a token whose amr holds a number', () => issuer.token({ amr: ['anon', 7] }), /amr/],
+    ['a token whose acr is not a string', () => issuer.token({ acr: 0 }), /acr/],
     [
       'a token signed by a key the issuer does not publish, under its kid',
       () => {

@@ -82,7 +82,7 @@ export class AccessTokenVerifier {
   }
 
   #checkClaims(payload: Record<string, unknown>, now: number): AccessTokenClaims {
-    const { iss, aud, exp, nbf, iat, sub, client_id, jti, scope, cnf } = payload
+    const { iss, aud, exp, nbf, iat, sub, client_id, jti, scope, cnf, acr, amr } = payload
     if (iss !== this.#issuer) throw invalid('the access token is of another issuer')
     const hasAudience =
       typeof aud === 'string'
@@ -102,6 +102,11 @@ export class AccessTokenVerifier {
     }
     if (scope !== undefined && typeof scope !== 'string')
       throw invalid('the access token scope is not a string')
+    // What applications read from `access.claims` has the types the claims are declared with.
+    if (acr !== undefined && typeof acr !== 'string') throw invalid('the access token acr is not a string')
+    if (amr !== undefined && !(Array.isArray(amr) && amr.every((method) => typeof method === 'string'))) {
+      throw invalid('the access token amr is not an array of strings')
+    }
     if (cnf !== undefined) {
       const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>).jkt : undefined
       if (typeof jkt !== 'string') throw invalid('the access token has a cnf claim without jkt')

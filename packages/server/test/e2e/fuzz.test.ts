@@ -13,6 +13,7 @@ import {
 import { sendRaw } from '../support/http.ts'
 import { createDeviceKey, type DeviceKey, demo, discover, enroll } from '../support/oauth-client.ts'
 import { createTestDatabase, skipUnlessPostgres, type TestDatabase } from '../support/postgres.ts'
+import { SeededRandom } from '../support/seeded-random.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 /**
@@ -29,16 +30,6 @@ import { startTestServer, type TestServer } from '../support/server.ts'
 
 const seed = Number(process.env.ONRAMP_FUZZ_SEED ?? 20261121)
 const runsPerRoute = Number(process.env.ONRAMP_FUZZ_RUNS ?? 20)
-
-/** mulberry32: a small seeded generator, so that a failure can be replayed. */
-function generator(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Route {
   method: string
@@ -151,10 +142,10 @@ for (const store of ['SQLite', 'PostgreSQL'] as const)
     let refreshToken: string
     let loginCookie: string
     let csrfToken: string
-    const random = generator(seed)
-
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
-    const chance = (p: number): boolean => random() < p
+    const seeded = new SeededRandom(seed)
+    const random = (): number => seeded.next()
+    const pick = <T>(items: readonly T[]): T => seeded.pick(items)
+    const chance = (p: number): boolean => seeded.chance(p)
 
     /** A string from the hostile, the odd and the valid-looking; `short` leaves out the very long. */
     function text(short = false): string {
