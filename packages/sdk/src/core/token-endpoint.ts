@@ -141,15 +141,28 @@ export function failureOfResponse(
   }
 }
 
+/** RFC 7235's token68: what an access token must be to go in an `Authorization` header. */
+const token68 = /^[A-Za-z0-9\-._~+/]+=*$/
+/** RFC 6749 Appendix A.17: a refresh token is 1*VSCHAR. */
+const visibleCharacters = /^[\x20-\x7e]+$/
+
 function parseTokenResponse(json: unknown): TokenResponse {
   const response = json as Partial<TokenResponse> | undefined
   if (
     typeof response?.access_token !== 'string' ||
+    !token68.test(response.access_token) ||
     typeof response.token_type !== 'string' ||
     typeof response.expires_in !== 'number' ||
     !(response.expires_in > 0)
   ) {
     throw new SdkFailure('ServerError', 'the token endpoint answered without a usable access token')
+  }
+  const refreshToken: unknown = response.refresh_token
+  if (
+    refreshToken !== undefined &&
+    !(typeof refreshToken === 'string' && visibleCharacters.test(refreshToken))
+  ) {
+    throw new SdkFailure('ServerError', 'the token endpoint answered with an unusable refresh token')
   }
   return response as TokenResponse
 }

@@ -45,4 +45,28 @@ describe('promise facade', () => {
     })
     assert.equal(enrolled.status, 'Success')
   })
+
+  // Found by the fuzz test: a token that cannot go in a header made the backend call throw a TypeError.
+  it('reports ServerError for tokens that cannot be used, instead of failing on them later', async () => {
+    const server = new FakeIdentityServer()
+    let answer: Record<string, unknown> | undefined
+    const client = createOnrampClient({
+      serverUrl: server.serverUrl,
+      tenantId: 'demo',
+      clientId: 'app',
+      storage: new MemoryStorage(),
+      fetch: async (input, init) =>
+        answer && String(input).endsWith('/token') ? Response.json(answer) : server.fetch(input, init),
+    })
+    await client.start({ appName: 'App', appVersion: '1.0.0' })
+    answer = { access_token: 'a.b.c', token_type: 'DPoP', expires_in: 300, refresh_token: 'line\nbreak' }
+    assert.equal((await client.enrollAnonymous({ authenticationMode: 'no' })).status, 'ServerError')
+    answer = undefined
+    assert.equal((await client.enrollAnonymous({ authenticationMode: 'no' })).status, 'Success')
+    for (const accessToken of ['DPoP \u0000', 'two words', '']) {
+      answer = { access_token: accessToken, token_type: 'DPoP', expires_in: 300 }
+      const exchanged = await client.exchangeToken('api', { forceUpdate: true })
+      assert.equal(exchanged.status, 'ServerError', JSON.stringify(accessToken))
+    }
+  })
 })
