@@ -29,4 +29,27 @@ export class SeededRandom {
   chance(p: number): boolean {
     return this.next() < p
   }
+
+  /**
+   * A value of the kinds that break careless parsing — wrong JSON types, extremes, empty and
+   * very long strings, a NUL character, empty and nested containers — or one of `likely`.
+   */
+  oddValue(likely: readonly unknown[] = []): unknown {
+    return this.pick<unknown>([
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      Number.MAX_SAFE_INTEGER + 2,
+      '',
+      'x'.repeat(this.below(5000)),
+      '\u0000',
+      [],
+      [1, ['a']],
+      {},
+      { nested: { deeper: [] } },
+      ...likely,
+    ])
+  }
 }
