@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { createSecureContext } from 'node:tls'
-import { parse } from 'plist'
+import { type PlistValue, parse } from 'plist'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { DeviceEmulator, type Dict, parseChallenge } from '../apple/device-emulator.ts'
 import { admin, oauthAccessToken, readAppleFixture, signedInPerson } from '../apple/support.ts'
 import { machineInfoPlist, signedMessage, testDevicePKI } from '../apple/test-pki.ts'
 import { Browser, logIn } from '../support/hosted-login.ts'
+import { SeededRandom } from '../support/seeded-random.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 const topic = 'com.apple.mgmt.External.9f3c2a71-6a2e-4bd8-a1c5-0d52f0c9e1aa'
@@ -433,6 +434,51 @@ describe('Apple account-driven enrollment', () => {
       const noToken = await device.checkIn({ MessageType: 'Authenticate', Topic: topic }, { token: null })
       assert.equal(noToken.status, 401)
       assert.match(noToken.headers.get('www-authenticate') ?? '', /^Bearer method="apple-as-web", url="/)
+    })
+
+    it('answers hostile check-in and server messages with a 4xx or a success', async () => {
+      const random = new SeededRandom(Number(process.env.ONRAMP_FUZZ_SEED ?? 20261121))
+      const value = (depth: number): PlistValue => {
+        switch (random.below(depth > 2 ? 6 : 8)) {
+          case 0:
+            return random.pick(['', 'x'.repeat(random.below(5000)), '<&">', topic, 'Idle', timeOrderedId()])
+          case 1:
+            return random.pick([0, -1, 2 ** 53, 1.5])
+          case 2:
+            return random.chance(0.5)
+          case 3:
+            return Buffer.from(Array.from({ length: random.below(64) }, () => random.below(256)))
+          case 4:
+            return new Date(random.pick([0, Date.now(), 8.64e15]))
+          case 5:
+            return random.pick(['Authenticate', 'TokenUpdate', 'Acknowledged', 'Error', 'NotNow', 'Idle'])
+          case 6:
+            return Array.from({ length: random.below(4) }, () => value(depth + 1))
+          default:
+            return Object.fromEntries(
+              Array.from({ length: random.below(4) }, () => [random.pick(keys), value(depth + 1)]),
+            )
+        }
+      }
+      // CheckOut is left out: it would end the enrollment the next tests check out.
+      const keys = ['MessageType', 'Topic', 'Token', 'PushMagic', 'UnlockToken', 'Status', 'CommandUUID']
+      const keysWithDetails = [...keys, 'ErrorChain', 'UDID', 'EnrollmentID', 'RequestType', 'QueryResponses']
+      const messageTypes = ['Authenticate', 'TokenUpdate', 'GetToken', 'DeclarativeManagement', 'Unknown']
+      const statuses = new Set<number>()
+      for (let run = 0; run < 150; run++) {
+        const message: Dict = random.chance(0.5)
+          ? { MessageType: random.pick(messageTypes), Topic: topic }
+          : { Status: random.pick(['Idle', 'Acknowledged', 'Error', 'NotNow', 'Bogus']) }
+        for (let i = random.below(4); i > 0; i--) message[random.pick(keysWithDetails)] = value(0)
+        if (message.MessageType === 'CheckOut') message.MessageType = 'Authenticate'
+        const response = random.chance(0.5) ? await device.checkIn(message) : await device.connect(message)
+        statuses.add(response.status)
+        assert.ok(response.status < 500, `${response.status} for ${JSON.stringify(message).slice(0, 300)}`)
+      }
+      assert.ok(
+        [...statuses].some((status) => status < 300),
+        `only ${[...statuses]}`,
+      )
     })
 
     it('accepts CheckOut with an expired token, then refuses the enrollment', async () => {
