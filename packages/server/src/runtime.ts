@@ -72,6 +72,7 @@ export async function startServer(config: Config): Promise<Runtime> {
     services,
     logLevel: config.logLevel,
     bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeout,
     trustProxy: config.trustProxy,
   }
   const adminApp = config.adminPort !== undefined ? buildAdminApp(appOptions, admin.token) : undefined

@@ -22,6 +22,7 @@ export interface Config {
   enrollmentLimitWindow: number
   dpopProofMaxAge: number
   bodyLimit: number
+  requestTimeout: number
 }
 
 type Kind = 'port' | 'string' | 'url' | 'boolean' | 'positive' | 'level'
@@ -121,6 +122,12 @@ export const configOptions: readonly Option[] = [
     description: "how old (seconds) a DPoP proof's `iat` may be; 5 s of clock skew ahead are allowed",
   },
   { key: 'bodyLimit', kind: 'positive', default: 65536, description: 'largest request body, bytes' },
+  {
+    key: 'requestTimeout',
+    kind: 'positive',
+    default: 30,
+    description: 'seconds a client has to send a whole request, headers and body; a slower one gets 408',
+  },
 ]
 
 export class ConfigError extends Error {

@@ -23,6 +23,8 @@ export interface AppOptions {
   services: Services
   logLevel: string
   bodyLimit: number
+  /** Seconds a client has to send a whole request. */
+  requestTimeout: number
   trustProxy: boolean
 }
 
@@ -42,9 +44,18 @@ const redact = [
 export function createHTTPServer(options: {
   logLevel: string
   bodyLimit: number
+  requestTimeout: number
   trustProxy: boolean
 }): FastifyInstance {
+  // Fastify leaves Node's request timeout off: a client trickling a body would hold its socket
+  // for good. Node checks the timeouts every `connectionsCheckingInterval`, 30 s by default.
+  const requestTimeout = options.requestTimeout * 1000
   const app = Fastify({
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, requestTimeout / 4)),
+    },
     logger: { level: options.logLevel, redact },
     // Per-request access logs cost throughput; metrics count requests, and errors are logged.
     logController: new LogController({ disableRequestLogging: true }),

@@ -32,8 +32,11 @@ function expectError(response: RawResponse, what: string, status: number, error:
   assert.equal(body.error, error, `${what}: ${body.error_description}`)
 }
 
-/** Bytes straight onto a socket: what no HTTP client library would send. */
-function sendBytes(port: number, bytes: string): Promise<string> {
+/**
+ * Bytes straight onto a socket: what no HTTP client library would send. With `keepOpen`, the
+ * socket stays open for writing, as a client that never finishes its request leaves it.
+ */
+function sendBytes(port: number, bytes: string, options: { keepOpen?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
@@ -43,7 +46,8 @@ function sendBytes(port: number, bytes: string): Promise<string> {
       chunks.length > 0 ? resolve(Buffer.concat(chunks).toString()) : reject(error),
     )
     socket.on('close', () => resolve(Buffer.concat(chunks).toString()))
-    socket.end(bytes)
+    if (options.keepOpen) socket.write(bytes)
+    else socket.end(bytes)
   })
 }
 
@@ -342,5 +346,28 @@ describe('bad input', () => {
       grants: rowsBefore.grants! + 1,
       refresh_tokens: rowsBefore.refresh_tokens! + 1,
     })
+  })
+})
+
+describe('a client that never finishes its request', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startTestServer({ env: { ONRAMP_REQUEST_TIMEOUT: '1' } })
+  })
+  after(() => server?.close())
+
+  it('gets 408 and a closed connection once the request timeout has passed', async () => {
+    const port = Number(new URL(server.url).port)
+    for (const bytes of [
+      // The body never arrives in full.
+      `POST /t/demo/token HTTP/1.1\r\nHost: x\r\nContent-Type: ${form}\r\nContent-Length: 100\r\n\r\ngrant_type=`,
+      // The headers never end.
+      'GET /healthz HTTP/1.1\r\nHost: x\r\n',
+    ]) {
+      const answer = await sendBytes(port, bytes, { keepOpen: true })
+      const [head = '', body = ''] = answer.split('\r\n\r\n')
+      assert.match(head, /^HTTP\/1\.1 408 /, JSON.stringify(bytes))
+      assert.equal((JSON.parse(body) as { error?: unknown }).error, 'invalid_request')
+    }
   })
 })
