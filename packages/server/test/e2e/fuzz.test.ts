@@ -13,6 +13,7 @@ import {
 import { sendRaw } from '../support/http.ts'
 import { createDeviceKey, type DeviceKey, demo, discover, enroll } from '../support/oauth-client.ts'
 import { createTestDatabase, skipUnlessPostgres, type TestDatabase } from '../support/postgres.ts'
+import { skipUnlessRedis, testRedisUrl } from '../support/redis.ts'
 import { SeededRandom } from '../support/seeded-random.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -131,10 +132,18 @@ const jsonKeys = [
 ]
 
 const skipPostgres = await skipUnlessPostgres()
+const skipRedis = skipPostgres || (await skipUnlessRedis())
 
-// On both stores: PostgreSQL refuses what SQLite keeps (a NUL character in text, say).
-for (const store of ['SQLite', 'PostgreSQL'] as const)
-  describe(`fuzzing every route on ${store}`, { skip: store === 'PostgreSQL' && skipPostgres }, () => {
+// On both stores, PostgreSQL refusing what SQLite keeps (a NUL character in text, say), and as a
+// cluster node, with replay cache, nonces and rate limits in Redis.
+const setups = [
+  { name: 'SQLite', postgres: false, redis: false, skip: false },
+  { name: 'PostgreSQL', postgres: true, redis: false, skip: skipPostgres },
+  { name: 'PostgreSQL and Redis', postgres: true, redis: true, skip: skipRedis },
+] as const
+
+for (const setup of setups)
+  describe(`fuzzing every route on ${setup.name}`, { skip: setup.skip }, () => {
     let database: TestDatabase | undefined
     let server: TestServer
     let key: DeviceKey
@@ -467,10 +476,11 @@ for (const store of ['SQLite', 'PostgreSQL'] as const)
     }
 
     before(async () => {
-      database = store === 'PostgreSQL' ? await createTestDatabase({ prefix: 'onramp_fuzz' }) : undefined
+      database = setup.postgres ? await createTestDatabase({ prefix: 'onramp_fuzz' }) : undefined
       server = await startTestServer({
         env: {
           ONRAMP_ENROLLMENT_RATE_LIMIT: 'off',
+          ...(setup.redis && { ONRAMP_REDIS_URL: testRedisUrl }),
           ...(database && {
             ONRAMP_DATABASE_URL: database.url,
             ONRAMP_MASTER_KEY: randomBytes(32).toString('hex'),
