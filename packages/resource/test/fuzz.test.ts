@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { SeededRandom } from '../../server/test/support/seeded-random.ts'
 import { createResourceVerifier, ResourceError, type ResourceVerifier } from '../src/index.ts'
@@ -8,10 +9,11 @@ import { audience, signJWT, startIssuer, type TestIssuer } from './support/issue
 /**
  * `verifyRequest` with seeded random tokens and proofs: signed ones whose claims and header
  * members have the wrong types, odd values or are missing, and valid ones cut, extended or with a
- * character changed, under every scheme. Whatever a client sends, the verifier answers with a
- * `ResourceError` (which the integrations turn into a 401, 400 or 403) or accepts the request;
- * any other exception would be a 500 in the backend. ONRAMP_FUZZ_SEED replays a failing run,
- * ONRAMP_FUZZ_RUNS sets the number of requests (default 1,500).
+ * character changed, under every scheme; and requests that pass every check but carry an
+ * `application/jose` body of any form to decrypt. Whatever a client sends, the verifier answers
+ * with a `ResourceError` (which the integrations turn into a 401, 400 or 403) or accepts the
+ * request; any other exception would be a 500 in the backend. ONRAMP_FUZZ_SEED replays a failing
+ * run, ONRAMP_FUZZ_RUNS sets the number of requests (default 1,500).
  */
 
 const seed = Number(process.env.ONRAMP_FUZZ_SEED ?? 20261121)
@@ -35,6 +37,14 @@ describe('fuzzing the resource verifier', () => {
         requireDPoP: true,
         requiredScopes: ['demo:read'],
         dpopNonce: { secret: new Uint8Array(32).fill(7) },
+      }),
+      createResourceVerifier({
+        issuer: issuer.issuer,
+        audience,
+        encryption: {
+          privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+          kid: 'enc-1',
+        },
       }),
     ]
   })
@@ -86,6 +96,24 @@ describe('fuzzing the resource verifier', () => {
       default:
         return text.split('.').reverse().join('.')
     }
+  }
+
+  function validToken(): string {
+    const now = Math.floor(Date.now() / 1000)
+    return signJWT(
+      issuer.key,
+      { alg: 'ES256', typ: 'at+jwt', kid: issuer.key.kid },
+      {
+        iss: issuer.issuer,
+        sub: 'profile-1',
+        aud: audience,
+        client_id: 'demo-app',
+        iat: now,
+        exp: now + 300,
+        jti: `token-${random.below(1e9)}`,
+        cnf: { jkt: key.jkt },
+      },
+    )
   }
 
   function token(): string {
@@ -143,19 +171,54 @@ describe('fuzzing the resource verifier', () => {
     }
   }
 
+  /** A body sent as `application/jose`: a compact JWE in form, with parts of any kind. */
+  function encryptedBody(): string {
+    const part = () =>
+      random.pick([
+        '',
+        'e30',
+        Buffer.from(JSON.stringify(random.oddValue())).toString('base64url'),
+        Buffer.from(Array.from({ length: random.below(300) }, () => random.below(256))).toString('base64url'),
+        '!!',
+      ])
+    const header = {
+      alg: random.oddValue(['ECDH-ES', 'ECDH-ES+A256KW', 'RSA-OAEP']),
+      enc: random.oddValue(['A256GCM', 'A128CBC-HS256']),
+      kid: random.oddValue(['enc-1']),
+      epk: random.oddValue([{ ...key.publicJWK }, { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }]),
+    }
+    const protectedHeader = Buffer.from(JSON.stringify(header)).toString('base64url')
+    return random.chance(0.8)
+      ? [protectedHeader, part(), part(), part(), part()].join('.')
+      : Array.from({ length: random.below(7) }, part).join('.')
+  }
+
   it('answers every request with a ResourceError or an accepted access', async () => {
     const unexpected = new Map<string, string>()
     let accepted = 0
     for (let run = 0; run < runs; run++) {
-      const method = random.pick(['GET', 'POST', 'DELETE'])
-      const accessToken = token()
-      const dpop = proof(method, accessToken)
-      const scheme = random.pick(['DPoP', 'Bearer', 'dpop', 'DPoP  ', 'Basic', ''])
+      // Now and then a request that passes every check, with an encrypted body to be read.
+      const encrypted = random.chance(0.15)
+      const method = encrypted ? 'POST' : random.pick(['GET', 'POST', 'DELETE'])
+      const accessToken = encrypted ? validToken() : token()
+      const body = encrypted ? encryptedBody() : undefined
+      const dpop = encrypted
+        ? createProof(key, {
+            htm: method,
+            htu: url.split('?')[0]!,
+            token: accessToken,
+            claims: { ebh: sha256(body!) },
+          })
+        : proof(method, accessToken)
+      const scheme = encrypted ? 'DPoP' : random.pick(['DPoP', 'Bearer', 'dpop', 'DPoP  ', 'Basic', ''])
       const headers: Record<string, string> = { authorization: `${scheme} ${accessToken}`.trim() }
       if (dpop !== undefined) headers.dpop = dpop
-      if (random.chance(0.1)) headers['content-type'] = 'application/jose'
+      if (encrypted || random.chance(0.1)) headers['content-type'] = 'application/jose'
+      const verifier = encrypted ? verifiers[2]! : random.pick(verifiers)
       try {
-        await random.pick(verifiers).verifyRequest(new Request(url, { method, headers }))
+        await verifier.verifyRequest(
+          new Request(url, { method, headers, ...(body !== undefined && { body }) }),
+        )
         accepted++
       } catch (error) {
         if (error instanceof ResourceError) continue
@@ -165,7 +228,6 @@ describe('fuzzing the resource verifier', () => {
     }
     assert.deepEqual([...unexpected.values()], [], `seed ${seed}`)
     // The valid requests among them got through: the refusals are not from a broken set-up.
-    console.log('accepted', accepted)
     assert.ok(accepted > 0, 'no request was accepted')
   })
 })
