@@ -80,58 +80,60 @@ export async function startOurs(): Promise<OursTarget> {
   if (!existsSync(OURS_ENTRY)) {
     throw new Error(`${OURS_ENTRY} does not exist yet; run with BENCH_ONLY=peer`)
   }
+  return startWithDataDir({
+    name: 'onramp server',
+    entry: OURS_ENTRY,
+    readyTimeoutMs: 60_000,
+    ids: { tenant: 'demo', clientId: 'demo-app', audience: 'demo-api' },
+    env: (port, baseUrl, dataDir) => ({
+      ONRAMP_PORT: String(port),
+      ONRAMP_HOST: '127.0.0.1',
+      ONRAMP_PUBLIC_URL: baseUrl,
+      ONRAMP_DATA_DIR: dataDir,
+      ONRAMP_ENROLLMENT_RATE_LIMIT: 'off',
+      ONRAMP_LOG_LEVEL: 'warn',
+      ONRAMP_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    }),
+  })
+}
+
+export function startFloor(): Promise<OursTarget> {
+  return startWithDataDir({
+    name: 'floor',
+    entry: FLOOR_ENTRY,
+    ids: { tenant: 'floor', clientId: 'floor-app', audience: 'floor-api' },
+    env: (port, _baseUrl, dataDir) => ({
+      BENCH_FLOOR_PORT: String(port),
+      BENCH_FLOOR_DATABASE: join(dataDir, 'floor.db'),
+    }),
+  })
+}
+
+/**
+ * Our server or the floor: `entry` on a free port with a temporary data folder, which goes when the
+ * target stops (or fails to start), ready once `/readyz` answers.
+ */
+async function startWithDataDir(options: {
+  name: string
+  entry: string
+  ids: { tenant: string; clientId: string; audience: string }
+  env: (port: number, baseUrl: string, dataDir: string) => Record<string, string>
+  readyTimeoutMs?: number
+}): Promise<OursTarget> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const dataDir = await mkdtemp(join(tmpdir(), 'onramp-bench-'))
   trackTempDir(dataDir)
-  const child = startChild('onramp server', [OURS_ENTRY], {
-    ONRAMP_PORT: String(port),
-    ONRAMP_HOST: '127.0.0.1',
-    ONRAMP_PUBLIC_URL: baseUrl,
-    ONRAMP_DATA_DIR: dataDir,
-    ONRAMP_ENROLLMENT_RATE_LIMIT: 'off',
-    ONRAMP_LOG_LEVEL: 'warn',
-    ONRAMP_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-  })
+  const child = startChild(options.name, [options.entry], options.env(port, baseUrl, dataDir))
   try {
-    await waitOrStop(child, `${baseUrl}/readyz`, 60_000)
+    await waitOrStop(child, `${baseUrl}/readyz`, options.readyTimeoutMs)
   } catch (error) {
     removeTempDir(dataDir)
     throw error
   }
   return {
     baseUrl,
-    tenant: 'demo',
-    clientId: 'demo-app',
-    audience: 'demo-api',
-    cpuSeconds: () => processCpuSeconds(child.process.pid),
-    stop: async () => {
-      await stopChild(child)
-      removeTempDir(dataDir)
-    },
-  }
-}
-
-export async function startFloor(): Promise<OursTarget> {
-  const port = await freePort()
-  const baseUrl = `http://127.0.0.1:${port}`
-  const dataDir = await mkdtemp(join(tmpdir(), 'onramp-bench-floor-'))
-  trackTempDir(dataDir)
-  const child = startChild('floor', [FLOOR_ENTRY], {
-    BENCH_FLOOR_PORT: String(port),
-    BENCH_FLOOR_DATABASE: join(dataDir, 'floor.db'),
-  })
-  try {
-    await waitOrStop(child, `${baseUrl}/readyz`)
-  } catch (error) {
-    removeTempDir(dataDir)
-    throw error
-  }
-  return {
-    baseUrl,
-    tenant: 'floor',
-    clientId: 'floor-app',
-    audience: 'floor-api',
+    ...options.ids,
     cpuSeconds: () => processCpuSeconds(child.process.pid),
     stop: async () => {
       await stopChild(child)
