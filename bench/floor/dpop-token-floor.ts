@@ -75,7 +75,7 @@ async function token(params: URLSearchParams, proof: string | undefined): Promis
   seen.add(claims.jti)
   const anonymous = params.get('grant_type') === 'urn:onramp:params:oauth:grant-type:anonymous'
   const iat = Math.floor(Date.now() / 1000)
-  // One call into the random generator per request: subject, token id, refresh token.
+  // One call into the random generator per request: subject, token id and, for an enrollment, refresh token.
   const random = randomBytes(66).toString('base64url')
   const input = encodeJWSSigningInput(header, {
     iss: issuer,
@@ -88,28 +88,35 @@ async function token(params: URLSearchParams, proof: string | undefined): Promis
     amr: ['anon'],
     cnf: { jkt },
   })
+  if (!anonymous) {
+    return [
+      200,
+      {
+        access_token: await sign(input),
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'DPoP',
+        expires_in: 300,
+      },
+    ]
+  }
   const refreshToken = random.slice(44, 87)
   // Time-ordered, as ours: rows are appended at the end of the key's index.
   const deviceId = timeOrderedId()
-  if (anonymous) await storeDevice([deviceId, jkt, sha256Base64url(refreshToken), iat])
-  const accessToken = `${input}.${(await signJWS('ES256', privateKey, input)).toString('base64url')}`
+  await storeDevice([deviceId, jkt, sha256Base64url(refreshToken), iat])
   return [
     200,
-    anonymous
-      ? {
-          access_token: accessToken,
-          token_type: 'DPoP',
-          expires_in: 300,
-          refresh_token: refreshToken,
-          device_id: deviceId,
-        }
-      : {
-          access_token: accessToken,
-          issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-          token_type: 'DPoP',
-          expires_in: 300,
-        },
+    {
+      access_token: await sign(input),
+      token_type: 'DPoP',
+      expires_in: 300,
+      refresh_token: refreshToken,
+      device_id: deviceId,
+    },
   ]
+}
+
+async function sign(input: string): Promise<string> {
+  return `${input}.${(await signJWS('ES256', privateKey, input)).toString('base64url')}`
 }
 
 const server = createServer((request, response) => {
