@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import type * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
+import { CMSFormatError, parseSignedData, verifiedSigner } from './cms.ts'
 import { PlistError, parsePlistDict, plistString } from './plist-values.ts'
 
 /**
@@ -34,7 +35,6 @@ export class MachineInfoRejected extends Error {
   }
 }
 
-const signedDataType = '1.2.840.113549.1.7.2'
 const maxChainLength = 8
 
 /**
@@ -50,12 +50,10 @@ export async function readSignedMachineInfo(
 ): Promise<MachineInfo> {
   let signedData: pkijs.SignedData
   try {
-    const contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(body))
-    if (contentInfo.contentType !== signedDataType)
-      throw new MachineInfoRejected('unsigned', 'the body is a CMS message but not SignedData')
-    signedData = new pkijs.SignedData({ schema: contentInfo.content })
+    signedData = parseSignedData(body)
   } catch (error) {
-    if (error instanceof MachineInfoRejected) throw error
+    if (error instanceof CMSFormatError && error.notSignedData)
+      throw new MachineInfoRejected('unsigned', 'the body is a CMS message but not SignedData')
     throw new MachineInfoRejected('malformed', 'the body must be a CMS SignedData message (DER)')
   }
   const content = signedData.encapContentInfo.eContent as asn1js.OctetString | undefined
@@ -63,13 +61,7 @@ export async function readSignedMachineInfo(
   if (signedData.signerInfos.length === 0)
     throw new MachineInfoRejected('unsigned', 'the message is not signed')
 
-  let signer: pkijs.Certificate | undefined
-  try {
-    const result = await signedData.verify({ signer: 0, checkChain: false, extendedMode: true })
-    if (result.signatureVerified) signer = result.signerCertificate ?? undefined
-  } catch {
-    // pkijs throws for a digest mismatch or a missing signer certificate: a bad signature either way.
-  }
+  const signer = await verifiedSigner(signedData)
   if (!signer) throw new MachineInfoRejected('signature', 'the signature does not verify')
 
   if (options.trustAnchors.length > 0) {
