@@ -114,7 +114,7 @@ export class AppleEnrollmentManager {
     const id = timeOrderedId()
     const issuer = this.#tokens.issuer(tenant.id)
     const urls = appleURLs(issuer)
-    const { identity, serial } = await this.#identity(tenant, config, id, now)
+    const { identity, certificate } = await this.#identity(tenant, config, id, now)
     const profile = buildEnrollmentProfile({
       tenantId: tenant.id,
       enrollmentId: id,
@@ -146,7 +146,8 @@ export class AppleEnrollmentManager {
         language: machineInfo.language,
       },
       push: undefined,
-      identitySerial: serial,
+      identitySerial: certificate?.serial,
+      identitySHA256: certificate?.sha256,
       createdAt: now,
       updatedAt: now,
       lastSeenAt: now,
@@ -233,9 +234,9 @@ export class AppleEnrollmentManager {
     config: AppleConfig,
     enrollmentId: string,
     now: number,
-  ): Promise<{ identity: ProfileIdentity; serial: string | undefined }> {
+  ): Promise<{ identity: ProfileIdentity; certificate: { serial: string; sha256: string } | undefined }> {
     const issuance = config.settings.identity
-    if (issuance.type !== 'pkcs12') return { identity: issuance, serial: undefined }
+    if (issuance.type !== 'pkcs12') return { identity: issuance, certificate: undefined }
     if (!config.ca) throw new AppError('temporarily_unavailable', 'the tenant has no device CA')
     const issued = await this.#ca.issueIdentity(tenant.id, config.ca, {
       commonName: `${tenant.id}:${enrollmentId}`,
@@ -244,7 +245,7 @@ export class AppleEnrollmentManager {
     })
     return {
       identity: { type: 'pkcs12', pkcs12: issued.pkcs12, password: issued.password },
-      serial: issued.serial,
+      certificate: { serial: issued.serial, sha256: issued.sha256 },
     }
   }
 }

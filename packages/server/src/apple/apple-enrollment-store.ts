@@ -44,6 +44,12 @@ export interface AppleEnrollment {
   push: ApplePushTarget | undefined
   /** Hexadecimal serial of the identity certificate issued with the profile (PKCS #12 only). */
   identitySerial: string | undefined
+  /**
+   * SHA-256 fingerprint (hexadecimal) of that certificate. When set, the profile asked the device
+   * to sign its messages (`SignMessage`), and each check-in and server message must carry an
+   * `Mdm-Signature` made with this certificate.
+   */
+  identitySHA256: string | undefined
   createdAt: number
   updatedAt: number
   lastSeenAt: number

@@ -8,6 +8,7 @@ import type { AppleCommand, AppleCommandStatus } from './apple-command-store.ts'
 import type { AppleConfigManager } from './apple-config-manager.ts'
 import type { AppleConfig } from './apple-config-store.ts'
 import type { AppleDeviceFacts, AppleEnrollment, AppleEnrollmentPatch } from './apple-enrollment-store.ts'
+import { checkMessageSignature } from './message-signature.ts'
 import {
   buildPlist,
   type PlistDict,
@@ -17,6 +18,13 @@ import {
   plistString,
 } from './plist-values.ts'
 import type { PushLog, PushNotifier } from './push-notifier.ts'
+
+/** A check-in or server message: its body, `Authorization` and `Mdm-Signature` headers. */
+export interface MdmMessage {
+  body: Uint8Array
+  authorization: string | undefined
+  signature: string | undefined
+}
 
 /** How the check-in endpoint answers: 200, or 410 `Gone` (a user the server does not manage). */
 export interface CheckInAnswer {
@@ -61,14 +69,10 @@ export class AppleMdmManager {
   }
 
   /** `PUT/POST {CheckInURL}`. */
-  async checkIn(
-    tenant: Tenant,
-    enrollmentId: string,
-    request: { body: Uint8Array; authorization: string | undefined },
-  ): Promise<CheckInAnswer> {
+  async checkIn(tenant: Tenant, enrollmentId: string, request: MdmMessage): Promise<CheckInAnswer> {
     const message = parseMessage(request.body)
     const type = text(message, 'MessageType', 64)
-    const authorized = await this.#bearer(tenant, request.authorization, { lenient: type === 'CheckOut' })
+    const authorized = await this.#authorize(tenant, enrollmentId, request, { lenient: type === 'CheckOut' })
     const now = this.#clock.now()
     return this.#store.transaction(async (stores) => {
       const { enrollment, userChannel } = await this.#enrollmentFor(
@@ -122,18 +126,14 @@ export class AppleMdmManager {
    * queued command (an XML property list) or nothing. After `Idle` commands that were sent
    * without an answer or postponed (`NotNow`) are due again; after a result, only new ones.
    */
-  async connect(
-    tenant: Tenant,
-    enrollmentId: string,
-    request: { body: Uint8Array; authorization: string | undefined },
-  ): Promise<string | undefined> {
+  async connect(tenant: Tenant, enrollmentId: string, request: MdmMessage): Promise<string | undefined> {
     const message = parseMessage(request.body)
     const status = text(message, 'Status', 64)
     if (status !== 'Idle' && !reportStatuses.includes(status as AppleCommandStatus))
       throw invalid(`Status "${status ?? ''}" is not one of Idle, ${reportStatuses.join(', ')}`)
     const commandUUID = text(message, 'CommandUUID', 64)
     if (status !== 'Idle' && !commandUUID) throw invalid('a command result needs its CommandUUID')
-    const authorized = await this.#bearer(tenant, request.authorization, { lenient: false })
+    const authorized = await this.#authorize(tenant, enrollmentId, request, { lenient: false })
     const now = this.#clock.now()
     return this.#store.transaction(async (stores) => {
       const { enrollment, userChannel } = await this.#enrollmentFor(
@@ -243,14 +243,23 @@ export class AppleMdmManager {
   }
 
   /** The request's bearer token, checked outside the transaction (verifying may load signing keys). */
-  async #bearer(
+  /**
+   * The message's bearer token, then, for an enrollment whose profile asked for signed messages,
+   * its `Mdm-Signature`. Both are checked before the transaction that acts on the message.
+   */
+  async #authorize(
     tenant: Tenant,
-    authorization: string | undefined,
+    enrollmentId: string,
+    message: MdmMessage,
     options: { lenient: boolean },
   ): Promise<{ config: AppleConfig; bearer: AppleBearer }> {
     const config = await this.#configs.find(tenant.id)
     if (!config) throw new AppError('not_found', 'Apple enrollment is not configured for this tenant')
-    return { config, bearer: await this.#authorizer.authorize(tenant, config, authorization, options) }
+    const bearer = await this.#authorizer.authorize(tenant, config, message.authorization, options)
+    const enrollment = await this.#store.appleEnrollments.get(tenant.id, enrollmentId)
+    if (enrollment?.identitySHA256 !== undefined)
+      await checkMessageSignature(message.signature, message.body, enrollment.identitySHA256)
+    return { config, bearer }
   }
 
   /**

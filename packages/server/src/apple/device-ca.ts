@@ -38,6 +38,8 @@ export interface IssuedIdentity {
   password: string
   /** Hexadecimal. */
   serial: string
+  /** The certificate's SHA-256 fingerprint, hexadecimal. */
+  sha256: string
 }
 
 /**
@@ -138,15 +140,17 @@ export class DeviceCertificateAuthority {
     ]
     await certificate.sign(caKey, 'SHA-256')
     const password = randomBytes(18).toString('base64url')
+    const der = certificateDER(certificate)
     return {
       pkcs12: buildPKCS12({
-        certificateDER: certificateDER(certificate),
+        certificateDER: der,
         privateKeyPKCS8: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
         password,
         friendlyName: options.commonName,
       }),
       password,
       serial: Buffer.from(certificate.serialNumber.valueBlock.valueHexView).toString('hex'),
+      sha256: createHash('sha256').update(der).digest('hex'),
     }
   }
 }

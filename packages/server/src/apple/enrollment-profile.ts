@@ -33,7 +33,8 @@ const serverCapabilities = ['com.apple.mdm.per-user-connections']
  * The configuration profile of an account-driven enrollment: an identity payload and the
  * `com.apple.mdm` payload with `EnrollmentMode` and `AssignedManagedAppleID`, which the device
  * requires, and `AccessRights` for device enrollments only (a user enrollment that declares access
- * rights is cancelled by the device).
+ * rights is cancelled by the device). When Onramp issues the identity (PKCS #12), and so knows its
+ * certificate, `SignMessage` makes the device sign every check-in and server message with it.
  */
 export function buildEnrollmentProfile(input: EnrollmentProfileInput): PlistDict {
   const base = `onramp.${input.tenantId}.mdm`
@@ -50,6 +51,7 @@ export function buildEnrollmentProfile(input: EnrollmentProfileInput): PlistDict
     CheckInURL: input.checkInURL,
     CheckOutWhenRemoved: true,
     ServerCapabilities: serverCapabilities,
+    ...(input.identity.type === 'pkcs12' && { SignMessage: true }),
     EnrollmentMode: input.enrollmentType === 'mdm-byod' ? 'BYOD' : 'ADDE',
     AssignedManagedAppleID: input.managedAppleId,
     ...(input.enrollmentType === 'mdm-adde' && { AccessRights: input.accessRights }),

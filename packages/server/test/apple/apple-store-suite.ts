@@ -129,6 +129,7 @@ export function defineAppleStoreSuite(
         },
         push: undefined,
         identitySerial: '0a1b2c',
+        identitySHA256: 'ab'.repeat(32),
         createdAt: NOW,
         updatedAt: NOW,
         lastSeenAt: NOW,

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { createPrivateKey, randomBytes } from 'node:crypto'
+import * as pkijs from 'pkijs'
 import { build, type PlistValue, parse } from 'plist'
+import { signedMessage } from './test-pki.ts'
 
 /** A property list dictionary as the device sees one. */
 export type Dict = { [key: string]: PlistValue }
@@ -37,6 +40,25 @@ export interface DeviceResponse {
   body: Buffer
 }
 
+/** How a check-in or server message is sent: with which token and which `Mdm-Signature`. */
+export interface MdmRequestOptions {
+  /** The bearer token; null sends none. By default, the device's own. */
+  token?: string | null
+  /**
+   * Whose identity signs the body: null signs nothing; by default, this device's own when its
+   * profile asks for signed messages (`SignMessage`).
+   */
+  signedBy?: DeviceEmulator | null
+  /** An `Mdm-Signature` header sent as it is, instead of a signature. */
+  signature?: string
+}
+
+/** The identity a profile installed: the certificate and its private key. */
+interface DeviceIdentity {
+  certificate: pkijs.Certificate
+  privateKey: CryptoKey
+}
+
 export interface DiscoveredServer {
   Version: string
   BaseURL: string
@@ -59,6 +81,8 @@ export class DeviceEmulator {
   /** The OAuth 2 method's refresh token, from the token endpoint. */
   refreshToken: string | undefined
   profile: Dict | undefined
+  /** The identity the installed profile's PKCS #12 payload carries. */
+  identity: DeviceIdentity | undefined
   /** The OAuth 2 method's parameters (from the challenge) and the `state` of its pending request. */
   #oauth2: { params: Record<string, string>; state: string } | undefined
 
@@ -200,7 +224,22 @@ export class DeviceEmulator {
     assert.equal(response.headers.get('content-type'), 'application/x-apple-aspen-config')
     const profile = parse(response.body.toString()) as Dict
     this.profile = profile
+    const pkcs12 = (profile.PayloadContent as Dict[]).find(
+      (p) => p.PayloadType === 'com.apple.security.pkcs12',
+    )
+    this.identity =
+      pkcs12 && unpackIdentity(Buffer.from(pkcs12.PayloadContent as Uint8Array), pkcs12.Password as string)
     return profile
+  }
+
+  /**
+   * `Mdm-Signature` for a body, as the device makes it: the Base64 of a detached CMS SignedData
+   * (RFC 5652) signed with its identity.
+   */
+  async signMessage(body: Buffer): Promise<string> {
+    const identity = this.identity
+    assert.ok(identity, 'the device has no identity to sign with')
+    return (await signedMessage(body, identity, [identity], { detached: true })).toString('base64')
   }
 
   /** The profile's `com.apple.mdm` payload. */
@@ -212,7 +251,7 @@ export class DeviceEmulator {
   }
 
   /** A check-in message (`PUT {CheckInURL}`), with this device's identifiers and the bearer token. */
-  checkIn(message: Dict, options: { token?: string | null } = {}): Promise<DeviceResponse> {
+  checkIn(message: Dict, options: MdmRequestOptions = {}): Promise<DeviceResponse> {
     return this.#mdmRequest(
       this.mdmPayload().CheckInURL as string,
       'application/x-apple-aspen-mdm-checkin',
@@ -222,7 +261,7 @@ export class DeviceEmulator {
   }
 
   /** A server URL request (`PUT {ServerURL}`): `Idle`, or a command's result. */
-  connect(message: Dict, options: { token?: string | null } = {}): Promise<DeviceResponse> {
+  connect(message: Dict, options: MdmRequestOptions = {}): Promise<DeviceResponse> {
     return this.#mdmRequest(
       this.mdmPayload().ServerURL as string,
       'application/x-apple-aspen-mdm',
@@ -231,17 +270,54 @@ export class DeviceEmulator {
     )
   }
 
-  #mdmRequest(
+  async #mdmRequest(
     url: string,
     contentType: string,
     message: Dict,
-    options: { token?: string | null },
+    options: MdmRequestOptions,
   ): Promise<DeviceResponse> {
     const token = options.token === undefined ? this.accessToken : options.token
+    const body = Buffer.from(build({ ...this.identifiers, ...message }))
+    const signer =
+      options.signedBy === undefined
+        ? this.mdmPayload().SignMessage === true
+          ? this
+          : null
+        : options.signedBy
+    const signature = options.signature ?? (signer ? await signer.signMessage(body) : undefined)
     return request('PUT', url, {
-      body: Buffer.from(build({ ...this.identifiers, ...message })),
-      headers: { 'content-type': contentType, ...(token && { authorization: `Bearer ${token}` }) },
+      body,
+      headers: {
+        'content-type': contentType,
+        ...(token && { authorization: `Bearer ${token}` }),
+        ...(signature !== undefined && { 'mdm-signature': signature }),
+      },
     })
+  }
+}
+
+/**
+ * The certificate and key of a PKCS #12 file, read by OpenSSL's command-line tool: a reader
+ * independent of the server's own PKCS #12 code, as the device's is.
+ */
+function unpackIdentity(pkcs12: Buffer, password: string): DeviceIdentity {
+  const pem = execFileSync('openssl', ['pkcs12', '-nodes', '-passin', 'env:PKCS12_PASSWORD'], {
+    input: pkcs12,
+    env: { ...process.env, PKCS12_PASSWORD: password },
+  }).toString()
+  const block = (label: string): Buffer => {
+    const found = new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`).exec(pem)
+    assert.ok(found, `the PKCS #12 has no ${label}`)
+    return Buffer.from(found[1]!.replace(/\s+/g, ''), 'base64')
+  }
+  const key = createPrivateKey({ key: block('PRIVATE KEY'), format: 'der', type: 'pkcs8' })
+  const algorithm =
+    key.asymmetricKeyType === 'ec'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+  return {
+    certificate: pkijs.Certificate.fromBER(new Uint8Array(block('CERTIFICATE'))),
+    privateKey: key.toCryptoKey(algorithm, false, ['sign']) as CryptoKey,
   }
 }
 

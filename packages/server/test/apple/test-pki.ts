@@ -82,19 +82,21 @@ async function issue(
 }
 
 /**
- * A CMS SignedData with `content` attached, signed (with signed attributes, as devices do) by
- * `signer`, carrying `chain`. With `signer` undefined, the message has no signer at all.
+ * A CMS SignedData over `content`, signed (with signed attributes, as devices do) by `signer`,
+ * carrying `chain`. The content is attached unless `detached` (as in an `Mdm-Signature`). With
+ * `signer` undefined, the message has no signer at all.
  */
 export async function signedMessage(
   content: Buffer,
-  signer: TestIdentity | undefined,
-  chain: readonly TestIdentity[] = [],
+  signer: Pick<TestIdentity, 'certificate' | 'privateKey'> | undefined,
+  chain: readonly Pick<TestIdentity, 'certificate'>[] = [],
+  options: { detached?: boolean } = {},
 ): Promise<Buffer> {
   const signedData = new pkijs.SignedData({
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
       eContentType: '1.2.840.113549.1.7.1',
-      eContent: new asn1js.OctetString({ valueHex: content }),
+      ...(!options.detached && { eContent: new asn1js.OctetString({ valueHex: content }) }),
     }),
     certificates: chain.map((c) => c.certificate),
   })
@@ -122,7 +124,8 @@ export async function signedMessage(
         }),
       }),
     )
-    await signedData.sign(signer.privateKey, 0, 'SHA-256')
+    const detached = options.detached ? new Uint8Array(content).buffer : undefined
+    await signedData.sign(signer.privateKey, 0, 'SHA-256', detached)
   }
   const contentInfo = new pkijs.ContentInfo({
     contentType: '1.2.840.113549.1.7.2',

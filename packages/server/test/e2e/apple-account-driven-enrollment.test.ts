@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { createSecureContext } from 'node:tls'
 import { type PlistValue, parse } from 'plist'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
-import { DeviceEmulator, type Dict, parseChallenge } from '../apple/device-emulator.ts'
+import {
+  DeviceEmulator,
+  type Dict,
+  type MdmRequestOptions,
+  parseChallenge,
+} from '../apple/device-emulator.ts'
 import { admin, oauthAccessToken, readAppleFixture, signedInPerson } from '../apple/support.ts'
 import { machineInfoPlist, signedMessage, testDevicePKI } from '../apple/test-pki.ts'
 import { Browser, logIn } from '../support/hosted-login.ts'
@@ -248,6 +254,7 @@ describe('Apple account-driven enrollment', () => {
         CheckInURL: `${server.issuer(simple)}/apple/mdm/${enrollmentId}/checkin`,
         CheckOutWhenRemoved: true,
         ServerCapabilities: ['com.apple.mdm.per-user-connections'],
+        SignMessage: true,
         EnrollmentMode: 'BYOD',
         AssignedManagedAppleID: email,
       })
@@ -256,11 +263,14 @@ describe('Apple account-driven enrollment', () => {
 
       const recorded = await admin(server, 'GET', `/tenants/${simple}/apple/enrollments/${enrollmentId}`)
       assert.equal(recorded.status, 200)
+      const certificate = Buffer.from(device.identity!.certificate.toSchema(true).toBER(false))
+      assert.equal(recorded.body.identity_sha256, createHash('sha256').update(certificate).digest('hex'))
       assert.deepEqual(
         {
           ...recorded.body,
           profile_id: '',
           identity_serial: '',
+          identity_sha256: '',
           created_at: 0,
           updated_at: 0,
           last_seen_at: 0,
@@ -273,6 +283,7 @@ describe('Apple account-driven enrollment', () => {
           status: 'profile_issued',
           device: { product: 'iPhone12,1', os_build: '19H12', language: 'ja-JP' },
           identity_serial: '',
+          identity_sha256: '',
           created_at: 0,
           updated_at: 0,
           last_seen_at: 0,
@@ -434,6 +445,54 @@ describe('Apple account-driven enrollment', () => {
       const noToken = await device.checkIn({ MessageType: 'Authenticate', Topic: topic }, { token: null })
       assert.equal(noToken.status, 401)
       assert.match(noToken.headers.get('www-authenticate') ?? '', /^Bearer method="apple-as-web", url="/)
+    })
+
+    it('takes messages only with an Mdm-Signature made with the enrollment’s identity', async () => {
+      const queued = await admin(
+        server,
+        'POST',
+        `/tenants/${simple}/apple/enrollments/${enrollmentId}/commands`,
+        { RequestType: 'DeviceInformation', Queries: ['OSVersion'] },
+      )
+      assert.equal(queued.status, 201, JSON.stringify(queued.body))
+      const before = (await admin(server, 'GET', `/tenants/${simple}/apple/enrollments/${enrollmentId}`)).body
+      const other = iPhone()
+      await enroll(other, simple, email)
+      const body = Buffer.from('<plist version="1.0"><dict/></plist>')
+      const refusals: [string, MdmRequestOptions][] = [
+        ['no signature', { signedBy: null }],
+        ['another enrollment’s identity', { signedBy: other }],
+        ['a signature of another body', { signature: await device.signMessage(body) }],
+        ['an empty header', { signature: '' }],
+        ['text that is not Base64', { signature: 'not base64!' }],
+        ['Base64 that is not CMS', { signature: Buffer.from('hello').toString('base64') }],
+        [
+          'a signature with content of its own',
+          { signature: (await signedMessage(body, device.identity, [device.identity!])).toString('base64') },
+        ],
+      ]
+      for (const [what, options] of refusals) {
+        for (const send of [
+          () => device.connect({ Status: 'Idle' }, options),
+          () => device.checkIn({ MessageType: 'Authenticate', Topic: topic }, options),
+          () => device.checkIn({ MessageType: 'CheckOut', Topic: topic }, options),
+        ]) {
+          const response = await send()
+          assert.equal(response.status, 403, `${what}: ${response.body.toString()}`)
+          assert.equal(JSON.parse(response.body.toString()).error, 'forbidden')
+        }
+      }
+      const after = (await admin(server, 'GET', `/tenants/${simple}/apple/enrollments/${enrollmentId}`)).body
+      assert.deepEqual(after, before, 'a refused message changes nothing')
+      const idle = await device.connect({ Status: 'Idle' })
+      assert.equal(idle.status, 200)
+      const command = parse(idle.body.toString()) as Dict
+      assert.equal((command.Command as Dict).RequestType, 'DeviceInformation', 'the command was still queued')
+      const done = await device.connect({
+        Status: 'Acknowledged',
+        CommandUUID: command.CommandUUID as string,
+      })
+      assert.equal(done.status, 200)
     })
 
     it('answers hostile check-in and server messages with a 4xx or a success', async () => {

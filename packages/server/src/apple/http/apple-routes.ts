@@ -184,6 +184,7 @@ function mdmRoutes(app: FastifyInstance, services: Services): void {
       const answer = await services.apple.mdm.checkIn(request.tenant, request.params.enrollment, {
         body: rawBody(request, checkInTypes),
         authorization: request.headers.authorization,
+        signature: mdmSignature(request),
       })
       return reply.code(answer.status).send()
     },
@@ -197,10 +198,17 @@ function mdmRoutes(app: FastifyInstance, services: Services): void {
       const command = await services.apple.mdm.connect(request.tenant, request.params.enrollment, {
         body: rawBody(request, serverTypes),
         authorization: request.headers.authorization,
+        signature: mdmSignature(request),
       })
       return command === undefined ? reply.send() : reply.type('application/xml').send(command)
     },
   })
+}
+
+/** The `Mdm-Signature` header; Node joins repeated ones into a value that is not Base64. */
+function mdmSignature(request: FastifyRequest): string | undefined {
+  const value = request.headers['mdm-signature']
+  return typeof value === 'string' ? value : undefined
 }
 
 /** The request body as bytes, if its media type is one the route takes. */

@@ -100,6 +100,7 @@ export const AppleEnrollmentView = Type.Object({
   /** Set once the device sent `TokenUpdate`: it can be woken with a push on this topic. */
   push_topic: Type.Optional(Type.String()),
   identity_serial: Type.Optional(Type.String()),
+  identity_sha256: Type.Optional(Type.String()),
   created_at: Timestamp,
   updated_at: Timestamp,
   last_seen_at: Timestamp,
@@ -126,6 +127,7 @@ export function appleEnrollmentView(enrollment: AppleEnrollment): Static<typeof 
     device: Object.fromEntries(Object.entries(deviceView).filter(([, value]) => value !== undefined)),
     ...(enrollment.push && { push_topic: enrollment.push.topic }),
     ...(enrollment.identitySerial !== undefined && { identity_serial: enrollment.identitySerial }),
+    ...(enrollment.identitySHA256 !== undefined && { identity_sha256: enrollment.identitySHA256 }),
     created_at: enrollment.createdAt,
     updated_at: enrollment.updatedAt,
     last_seen_at: enrollment.lastSeenAt,

@@ -56,6 +56,7 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
         push_token: enrollment.push?.token ?? null,
         push_magic: enrollment.push?.magic ?? null,
         identity_serial: enrollment.identitySerial ?? null,
+        identity_sha256: enrollment.identitySHA256 ?? null,
         created_at: enrollment.createdAt,
         updated_at: enrollment.updatedAt,
         last_seen_at: enrollment.lastSeenAt,
@@ -123,6 +124,7 @@ function toEnrollment(row: Selectable<AppleEnrollmentsTable>): AppleEnrollment {
         ? { topic: row.topic, token: row.push_token, magic: row.push_magic }
         : undefined,
     identitySerial: optional(row.identity_serial),
+    identitySHA256: optional(row.identity_sha256),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSeenAt: row.last_seen_at,

@@ -18,6 +18,7 @@ export interface AppleEnrollmentsTable {
   push_token: string | null
   push_magic: string | null
   identity_serial: string | null
+  identity_sha256: string | null
   created_at: number
   updated_at: number
   last_seen_at: number

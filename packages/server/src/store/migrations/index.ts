@@ -7,6 +7,7 @@ import * as m0005 from './0005-progressive-authentication.ts'
 import * as m0006 from './0006-apple-enrollment.ts'
 import * as m0007 from './0007-passkeys.ts'
 import * as m0008 from './0008-resource-secrets.ts'
+import * as m0009 from './0009-apple-identity-fingerprint.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-apple-enrollment': m0006,
   '0007-passkeys': m0007,
   '0008-resource-secrets': m0008,
+  '0009-apple-identity-fingerprint': m0009,
 }
 
 export const migrationProvider: MigrationProvider = {
