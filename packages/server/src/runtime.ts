@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { PushNotifier } from './apple/push-notifier.ts'
 import { type Config, decodeMasterKey } from './config/config.ts'
 import { seedDemoTenant } from './domain/demo-seed.ts'
 import { sweepExpired, sweepInactiveProfiles } from './domain/maintenance.ts'
@@ -28,8 +29,14 @@ export interface Runtime {
   close(): Promise<void>
 }
 
+/** What only code can give the services: the edges to outside systems, for tests to stand in for. */
+export interface ServiceEdges {
+  /** Apple push delivery; by default, APNs itself. */
+  push?: PushNotifier
+}
+
 /** Opens storage, applies migrations, wires the services; used by the server, the CLI and tests. */
-export async function openServices(config: Config): Promise<Services> {
+export async function openServices(config: Config, edges: ServiceEdges = {}): Promise<Services> {
   const { db, dialect } = openDatabase(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: sqlitePathIn(config.dataDir) },
   )
@@ -50,6 +57,7 @@ export async function openServices(config: Config): Promise<Services> {
             windowSeconds: config.enrollmentLimitWindow,
           }
         : undefined,
+      ...edges,
     })
   } catch (error) {
     await ephemeral?.close()
@@ -64,8 +72,8 @@ export async function closeServices(services: Services): Promise<void> {
 }
 
 /** Starts the server: listening on the configured port(s), demo tenant seeded on an empty database. */
-export async function startServer(config: Config): Promise<Runtime> {
-  const services = await openServices(config)
+export async function startServer(config: Config, edges: ServiceEdges = {}): Promise<Runtime> {
+  const services = await openServices(config, edges)
   const seeded = config.seedDemo ? await seedDemoTenant(services, { shopURL: config.demoShopUrl }) : false
   const admin = loadAdminToken(config)
   const appOptions = {

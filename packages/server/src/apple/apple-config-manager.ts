@@ -1,14 +1,17 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
 import { GrantType } from '@onramp/protocol'
+import type { SecretBox } from '../crypto/secret-box.ts'
 import type { Clock } from '../domain/clock.ts'
 import { TTLCache } from '../domain/ttl-cache.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { Client } from '../store/client-store.ts'
 import type { Resource } from '../store/resource-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
-import type { AppleConfig } from './apple-config-store.ts'
+import type { AppleConfig, ApplePushCertificate } from './apple-config-store.ts'
 import { type AppleSettingsInput, validateAppleSettings } from './apple-settings.ts'
 import { appleOAuthRedirectURL } from './challenge.ts'
 import type { DeviceCertificateAuthority } from './device-ca.ts'
+import type { ApnsEnvironment, PushCredentials } from './push-notifier.ts'
 
 /** The audience of the bearer tokens Apple devices present: a resource every configured tenant has. */
 export const appleEnrollmentAudience = 'apple-mdm'
@@ -36,15 +39,24 @@ export function appleURLs(issuer: string) {
   }
 }
 
+/** What an administrator uploads to let Onramp push: Apple's MDM push certificate and its key. */
+export interface PushCertificateInput {
+  certificatePEM: string
+  privateKeyPEM: string
+  environment: ApnsEnvironment
+}
+
 /**
  * Each tenant's Apple settings, and what they imply: the device CA (made when the PKCS #12
  * identity is chosen, again when its key type changes), the `apple-mdm` resource and the public
  * client Apple devices sign in with (exempt from PKCE, which the device's OAuth 2 flow lacks).
+ * The MDM push certificate is set apart from the settings, and must be for their APNs topic.
  */
 export class AppleConfigManager {
   readonly #store: Store
   readonly #clock: Clock
   readonly #ca: DeviceCertificateAuthority
+  readonly #secretBox: SecretBox
   readonly #issuer: (tenantId: string) => string
   readonly #cache = new TTLCache<AppleConfig | undefined>({ ttlMilliseconds: 5000 })
 
@@ -52,11 +64,14 @@ export class AppleConfigManager {
     store: Store
     clock: Clock
     ca: DeviceCertificateAuthority
+    /** Seals the push certificates' private keys. */
+    secretBox: SecretBox
     issuer: (tenantId: string) => string
   }) {
     this.#store = options.store
     this.#clock = options.clock
     this.#ca = options.ca
+    this.#secretBox = options.secretBox
     this.#issuer = options.issuer
   }
 
@@ -82,6 +97,12 @@ export class AppleConfigManager {
     const settings = validateAppleSettings(input)
     const now = this.#clock.now()
     const existing = await this.#store.appleConfigs.get(tenantId)
+    const pushTopic = existing?.push && pushTopicOf(new X509Certificate(existing.push.certificatePEM))
+    if (pushTopic !== undefined && pushTopic !== settings.topic)
+      throw new AppError(
+        'conflict',
+        `the push certificate is for topic "${pushTopic}": remove it before changing apns_topic`,
+      )
     const keyType = settings.identity.type === 'pkcs12' ? settings.identity.keyType : undefined
     // Key generation stays outside the transaction; a CA made for a lost race is simply dropped.
     const ca =
@@ -94,6 +115,7 @@ export class AppleConfigManager {
       tenantId,
       settings,
       ca,
+      push: existing?.push,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     }
@@ -109,6 +131,69 @@ export class AppleConfigManager {
     })
     this.#cache.delete(tenantId)
     return config
+  }
+
+  /**
+   * Sets the tenant's MDM push certificate: a certificate whose subject's `UID` is the tenant's
+   * APNs topic, not expired, with the private key that belongs to it (unencrypted PEM).
+   */
+  async setPushCertificate(tenantId: string, input: PushCertificateInput): Promise<AppleConfig> {
+    const certificate = parse('certificate', () => new X509Certificate(input.certificatePEM))
+    const key = parse('private_key', () => createPrivateKey(input.privateKeyPEM))
+    if (key.type !== 'private' || !certificate.checkPrivateKey(key))
+      throw new AppError('invalid_input', 'the private key does not belong to the certificate')
+    const topic = pushTopicOf(certificate)
+    if (topic === undefined)
+      throw new AppError('invalid_input', 'not an MDM push certificate: its subject names no UID (topic)')
+    const now = this.#clock.now()
+    if (certificate.validToDate.getTime() <= now * 1000)
+      throw new AppError('invalid_input', `the push certificate expired on ${certificate.validTo}`)
+    const push: ApplePushCertificate = {
+      environment: input.environment,
+      certificatePEM: certificate.toString(),
+      sealedPrivateKey: this.#secretBox.seal(pkcs8PEM(key), pushSealContext(tenantId)),
+    }
+    return this.#updatePush(tenantId, push, (config) => {
+      if (topic !== config.settings.topic)
+        throw new AppError(
+          'invalid_input',
+          `the push certificate is for topic "${topic}", the tenant's apns_topic is "${config.settings.topic}"`,
+        )
+    })
+  }
+
+  /** Removes the push certificate: devices then fetch commands only when they check in by themselves. */
+  removePushCertificate(tenantId: string): Promise<AppleConfig> {
+    return this.#updatePush(tenantId, undefined, () => {})
+  }
+
+  /** The push certificate with its key opened, for the notifier; undefined when there is none. */
+  pushCredentials(config: AppleConfig): PushCredentials | undefined {
+    const { push } = config
+    if (!push) return undefined
+    return {
+      environment: push.environment,
+      certificatePEM: push.certificatePEM,
+      privateKeyPEM: this.#secretBox.open(push.sealedPrivateKey, pushSealContext(config.tenantId)),
+    }
+  }
+
+  async #updatePush(
+    tenantId: string,
+    push: ApplePushCertificate | undefined,
+    check: (config: AppleConfig) => void,
+  ): Promise<AppleConfig> {
+    const updated = await this.#store.transaction(async (stores) => {
+      const config = await stores.appleConfigs.get(tenantId)
+      if (!config)
+        throw new AppError('not_found', `Apple enrollment is not configured for tenant "${tenantId}"`)
+      check(config)
+      const next: AppleConfig = { ...config, push, updatedAt: this.#clock.now() }
+      await stores.appleConfigs.put(next)
+      return next
+    })
+    this.#cache.delete(tenantId)
+    return updated
   }
 
   async #ensureResource(stores: Stores, tenantId: string, now: number): Promise<void> {
@@ -161,4 +246,25 @@ export class AppleConfigManager {
       pkceRequired: false,
     })
   }
+}
+
+/** The APNs topic of an MDM push certificate: the `UID` of its subject (`com.apple.mgmt.…`). */
+export function pushTopicOf(certificate: X509Certificate): string | undefined {
+  return /^UID=(.+)$/m.exec(certificate.subject)?.[1]
+}
+
+function pushSealContext(tenantId: string): string {
+  return `apple-push:${tenantId}`
+}
+
+function parse<T>(field: string, read: () => T): T {
+  try {
+    return read()
+  } catch {
+    throw new AppError('invalid_input', `${field} must be PEM (an unencrypted key)`)
+  }
+}
+
+function pkcs8PEM(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString()
 }

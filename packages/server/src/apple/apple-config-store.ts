@@ -1,8 +1,17 @@
 import type { AppleSettings } from './apple-settings.ts'
+import type { ApnsEnvironment } from './push-notifier.ts'
 
 /** The tenant's device CA: issues the identity certificates of enrollment profiles. */
 export interface AppleDeviceCA {
   keyType: 'ec' | 'rsa'
+  certificatePEM: string
+  /** PKCS #8 PEM, sealed with the master key. */
+  sealedPrivateKey: string
+}
+
+/** The tenant's MDM push certificate (Apple's Push Certificates Portal), for APNs. */
+export interface ApplePushCertificate {
+  environment: ApnsEnvironment
   certificatePEM: string
   /** PKCS #8 PEM, sealed with the master key. */
   sealedPrivateKey: string
@@ -13,6 +22,7 @@ export interface AppleConfig {
   tenantId: string
   settings: AppleSettings
   ca: AppleDeviceCA | undefined
+  push: ApplePushCertificate | undefined
   createdAt: number
   updatedAt: number
 }

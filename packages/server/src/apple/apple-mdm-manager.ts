@@ -194,8 +194,11 @@ export class AppleMdmManager {
       await stores.appleCommands.create(queued)
       return found
     })
-    if (enrollment.push)
-      await this.#push.notify(enrollment.push, { tenantId, enrollmentId, log: context.log })
+    if (enrollment.push) {
+      const config = await this.#configs.find(tenantId)
+      const credentials = config && this.#configs.pushCredentials(config)
+      await this.#push.notify(enrollment.push, { tenantId, enrollmentId, credentials, log: context.log })
+    }
     return queued
   }
 

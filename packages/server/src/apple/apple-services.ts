@@ -9,7 +9,7 @@ import { AppleEnrollmentManager } from './apple-enrollment-manager.ts'
 import { AppleMdmManager } from './apple-mdm-manager.ts'
 import { AppleSignIn, type SignInCodes } from './apple-sign-in.ts'
 import { DeviceCertificateAuthority } from './device-ca.ts'
-import { LoggingPushNotifier, type PushNotifier } from './push-notifier.ts'
+import { ApnsPushNotifier, type PushNotifier } from './push-notifier.ts'
 
 /** Apple account-driven enrollment, as the HTTP routes and the CLI use it. */
 export interface AppleServices {
@@ -24,7 +24,7 @@ export function createAppleServices(options: {
   ephemeral: EphemeralStore
   clock: Clock
   tokens: TokenManager
-  /** Seals the device CAs' private keys. */
+  /** Seals the private keys of the device CAs and of the push certificates. */
   secretBox: SecretBox
   /** The hosted login's authorization codes (the simple method signs in through them). */
   codes: SignInCodes
@@ -33,7 +33,7 @@ export function createAppleServices(options: {
   const { store, clock, tokens } = options
   const issuer = (tenantId: string): string => tokens.issuer(tenantId)
   const ca = new DeviceCertificateAuthority({ secretBox: options.secretBox })
-  const configs = new AppleConfigManager({ store, clock, ca, issuer })
+  const configs = new AppleConfigManager({ store, clock, ca, secretBox: options.secretBox, issuer })
   const authorizer = new AppleAuthorizer({ store, tokens })
   const enrollments = new AppleEnrollmentManager({ store, clock, tokens, configs, authorizer, ca })
   return {
@@ -45,7 +45,7 @@ export function createAppleServices(options: {
       clock,
       configs,
       authorizer,
-      push: options.push ?? new LoggingPushNotifier(),
+      push: options.push ?? new ApnsPushNotifier(),
     }),
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { type AppleServices, createAppleServices } from '../apple/apple-services.ts'
+import type { PushNotifier } from '../apple/push-notifier.ts'
 import { PushedAuthorizationRequests } from '../authorization/pushed-authorization-requests.ts'
 import { SecretBox } from '../crypto/secret-box.ts'
 import { DPoPNonces } from '../dpop/dpop-nonces.ts'
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   dpopProofMaxAge: number
   enrollmentLimits: { perIp: number; perTenant: number; windowSeconds: number } | undefined
   clock?: Clock
+  /** Apple push delivery; by default, APNs itself. */
+  push?: PushNotifier
 }
 
 /** Every domain service, wired once; HTTP routes and the CLI both use these. */
@@ -145,6 +148,7 @@ export function createServices(options: ServiceOptions): Services {
       tokens,
       secretBox: new SecretBox(derive('apple-device-ca')),
       codes: authorizationCodes,
+      ...(options.push && { push: options.push }),
     }),
   }
 }

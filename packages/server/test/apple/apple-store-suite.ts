@@ -99,6 +99,11 @@ export function defineAppleStoreSuite(
           certificatePEM: '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n',
           sealedPrivateKey: 'v1.a.b.c',
         },
+        push: {
+          environment: 'sandbox',
+          certificatePEM: '-----BEGIN CERTIFICATE-----\nAQ==\n-----END CERTIFICATE-----\n',
+          sealedPrivateKey: 'v1.d.e.f',
+        },
         createdAt: NOW,
         updatedAt: LATER,
         ...overrides,
@@ -177,7 +182,11 @@ export function defineAppleStoreSuite(
         const tenant = await newTenant()
         const [first, second] = [`${uid('a')}.example`, `${uid('b')}.example`]
         await store().appleConfigs.put(configOf(tenant.id, [first]))
-        const replaced = configOf(tenant.id, [second], { ca: undefined, updatedAt: NOW + 60 })
+        const replaced = configOf(tenant.id, [second], {
+          ca: undefined,
+          push: undefined,
+          updatedAt: NOW + 60,
+        })
         await store().appleConfigs.put(replaced)
         assert.deepEqual(await store().appleConfigs.get(tenant.id), replaced)
         assert.equal(await store().appleConfigs.tenantForDomain(first), undefined)

@@ -35,10 +35,11 @@ export async function testDevicePKI(options: { expired?: boolean } = {}): Promis
   return { root, intermediate, device }
 }
 
-async function issue(
+/** A certificate for `commonName` (and `uid`, as MDM push certificates name their topic). */
+export async function issue(
   commonName: string,
   issuer: TestIdentity | undefined,
-  options: { ca: boolean; expired?: boolean },
+  options: { ca: boolean; expired?: boolean; uid?: string },
 ): Promise<TestIdentity> {
   const keys = (await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify'])) as CryptoKeyPair
   const certificate = new pkijs.Certificate()
@@ -48,6 +49,14 @@ async function issue(
   })
   const name = new pkijs.RelativeDistinguishedNames({
     typesAndValues: [
+      ...(options.uid === undefined
+        ? []
+        : [
+            new pkijs.AttributeTypeAndValue({
+              type: '0.9.2342.19200300.100.1.1',
+              value: new asn1js.Utf8String({ value: options.uid }),
+            }),
+          ]),
       new pkijs.AttributeTypeAndValue({
         type: '2.5.4.3',
         value: new asn1js.Utf8String({ value: commonName }),

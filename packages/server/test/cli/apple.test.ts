@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,5 +92,39 @@ describe('onramp apple', () => {
     )
     assert.equal(result.code, 1)
     assert.match(result.stderr, /apns_topic must start with com\.apple\.mgmt\./)
+  })
+
+  it('sets and removes the MDM push certificate', async () => {
+    const [certificate, key] = [join(dataDir, 'push.crt'), join(dataDir, 'push.key')]
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/UID=com.apple.mgmt.External.acme/CN=APSP:acme/C=US',
+        '-keyout',
+        key,
+        '-out',
+        certificate,
+      ],
+      { stdio: 'pipe' },
+    )
+    const args = ['apple', 'push-certificate', '--tenant', 'acme', '--certificate', certificate, '--key', key]
+    const wrong = await onramp([...args, '--environment', 'staging'], env)
+    assert.equal(wrong.code, 2)
+    assert.match(wrong.stderr, /--environment must be production or sandbox/)
+    const set = await onrampJSON([...args, '--environment', 'sandbox'], env)
+    assert.equal(set.push_certificate.topic, 'com.apple.mgmt.External.acme')
+    assert.equal(set.push_certificate.environment, 'sandbox')
+    const shown = await onramp(['apple', 'show', '--tenant', 'acme'], env)
+    assert.match(shown.stdout, /^Push certificate: +sandbox, until /m)
+    const removed = await onrampJSON(['apple', 'push-certificate', '--tenant', 'acme', '--remove'], env)
+    assert.equal('push_certificate' in removed, false)
   })
 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { loadConfig } from '../../src/config/config.ts'
 import type { Services } from '../../src/domain/services.ts'
-import { type Runtime, startServer } from '../../src/runtime.ts'
+import { type Runtime, type ServiceEdges, startServer } from '../../src/runtime.ts'
 import { openDatabase, sqlitePathIn } from '../../src/store/connect.ts'
 import type { Database } from '../../src/store/database.ts'
 
@@ -22,6 +22,8 @@ export interface TestServerOptions {
    * for browsers' WebAuthn, which refuses IP addresses.
    */
   publicHost?: string
+  /** Stand-ins for outside systems (Apple push). */
+  edges?: ServiceEdges
 }
 
 export interface TestServer {
@@ -63,12 +65,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = await mkdtemp(join(tmpdir(), 'onramp-e2e-'))
   const adminToken = randomBytes(24).toString('base64url')
   try {
-    const { runtime, url } = await listenOnFreePort(
-      dataDir,
-      adminToken,
-      options.env ?? {},
-      options.publicHost,
-    )
+    const { runtime, url } = await listenOnFreePort(dataDir, adminToken, options)
     const { db } = runtime.config.databaseUrl
       ? openDatabase({ databaseUrl: runtime.config.databaseUrl })
       : openDatabase({ sqlitePath: sqlitePathIn(dataDir) })
@@ -103,8 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 async function listenOnFreePort(
   dataDir: string,
   adminToken: string,
-  env: Record<string, string | undefined>,
-  publicHost: string | undefined,
+  { env = {}, publicHost, edges }: TestServerOptions,
 ): Promise<{ runtime: Runtime; url: string }> {
   // Another process may take the port between probing and listening: try again with a new one.
   for (let attempt = 1; ; attempt++) {
@@ -123,7 +119,7 @@ async function listenOnFreePort(
       argv: [],
     })
     try {
-      return { runtime: await startServer(config), url }
+      return { runtime: await startServer(config, edges), url }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw error
     }

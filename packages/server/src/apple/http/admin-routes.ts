@@ -50,6 +50,13 @@ const AppleConfigBody = StrictObject({
   device_trust_anchors: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 20 })),
 })
 
+/** Apple's MDM push certificate and its unencrypted private key, both PEM. */
+const PushCertificateBody = StrictObject({
+  certificate: Type.String({ minLength: 1, maxLength: 16384 }),
+  private_key: Type.String({ minLength: 1, maxLength: 16384 }),
+  environment: Type.Optional(Type.Union([Type.Literal('production'), Type.Literal('sandbox')])),
+})
+
 const EnrollmentParams = Type.Object({
   tenant: TenantParams.properties.tenant,
   enrollment_id: PathText(64),
@@ -89,6 +96,30 @@ export function appleAdminRoutes(app: FastifyInstance, services: Services): void
       )
       return appleConfigView(config, view(request.params.tenant))
     },
+  )
+
+  app.put<{ Params: Static<typeof TenantParams>; Body: Static<typeof PushCertificateBody> }>(
+    '/apple/push-certificate',
+    { schema: { params: TenantParams, body: PushCertificateBody, response: { 200: AppleConfigView } } },
+    async (request) => {
+      const { certificate, private_key, environment } = request.body
+      const config = await services.apple.configs.setPushCertificate(request.params.tenant, {
+        certificatePEM: certificate,
+        privateKeyPEM: private_key,
+        environment: environment ?? 'production',
+      })
+      return appleConfigView(config, view(request.params.tenant))
+    },
+  )
+
+  app.delete<{ Params: Static<typeof TenantParams> }>(
+    '/apple/push-certificate',
+    { schema: { params: TenantParams, response: { 200: AppleConfigView } } },
+    async (request) =>
+      appleConfigView(
+        await services.apple.configs.removePushCertificate(request.params.tenant),
+        view(request.params.tenant),
+      ),
   )
 
   app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof PageQuery> }>(

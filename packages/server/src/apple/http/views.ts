@@ -1,7 +1,8 @@
+import { X509Certificate } from 'node:crypto'
 import { type Static, Type } from '@sinclair/typebox'
 import type { AppleCommand } from '../apple-command-store.ts'
-import { appleURLs } from '../apple-config-manager.ts'
-import type { AppleConfig } from '../apple-config-store.ts'
+import { appleURLs, pushTopicOf } from '../apple-config-manager.ts'
+import type { AppleConfig, ApplePushCertificate } from '../apple-config-store.ts'
 import type { AppleEnrollment } from '../apple-enrollment-store.ts'
 import { parsePlistDict, plistToJSON } from '../plist-values.ts'
 
@@ -32,6 +33,15 @@ export const AppleConfigView = Type.Object({
   device_trust_anchors: Type.Array(Type.String()),
   /** The device CA's certificate (PEM), with the PKCS #12 identity. */
   ca_certificate: Type.Optional(Type.String()),
+  /** The MDM push certificate, once one is set: never its key. */
+  push_certificate: Type.Optional(
+    Type.Object({
+      topic: Type.String(),
+      environment: Type.String(),
+      serial_number: Type.String(),
+      not_after: Timestamp,
+    }),
+  ),
   /** Where devices go: the enrollment URL per type, the sign-in page, Enrollment SSO documents. */
   endpoints: Type.Object({
     well_known: Type.String(),
@@ -69,6 +79,7 @@ export function appleConfigView(
         : { type: identity.type, payload: plistToJSON(identity.payload) as Record<string, unknown> },
     device_trust_anchors: settings.deviceTrustAnchors,
     ...(identity.type === 'pkcs12' && config.ca && { ca_certificate: config.ca.certificatePEM }),
+    ...(config.push && { push_certificate: pushCertificateView(config.push) }),
     endpoints: {
       well_known: `${urls.publicUrl}/.well-known/com.apple.remotemanagement`,
       enroll: { 'mdm-byod': endpoints.enroll('mdm-byod'), 'mdm-adde': endpoints.enroll('mdm-adde') },
@@ -78,6 +89,16 @@ export function appleConfigView(
     },
     created_at: config.createdAt,
     updated_at: config.updatedAt,
+  }
+}
+
+function pushCertificateView(push: ApplePushCertificate) {
+  const certificate = new X509Certificate(push.certificatePEM)
+  return {
+    topic: pushTopicOf(certificate) ?? '',
+    environment: push.environment,
+    serial_number: certificate.serialNumber.toLowerCase(),
+    not_after: Math.floor(certificate.validToDate.getTime() / 1000),
   }
 }
 

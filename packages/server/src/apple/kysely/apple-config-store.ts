@@ -57,6 +57,9 @@ export class KyselyAppleConfigStore implements AppleConfigStore {
       ca_key_type: config.ca?.keyType ?? null,
       ca_certificate: config.ca?.certificatePEM ?? null,
       ca_private_key: config.ca?.sealedPrivateKey ?? null,
+      push_certificate: config.push?.certificatePEM ?? null,
+      push_private_key: config.push?.sealedPrivateKey ?? null,
+      push_environment: config.push?.environment ?? null,
       updated_at: config.updatedAt,
     }
     await this.#db
@@ -96,6 +99,14 @@ function toConfig(row: Selectable<AppleConfigsTable>, managedDomains: string[]):
             keyType: row.ca_key_type,
             certificatePEM: row.ca_certificate,
             sealedPrivateKey: row.ca_private_key,
+          }
+        : undefined,
+    push:
+      row.push_certificate && row.push_private_key && row.push_environment
+        ? {
+            environment: row.push_environment,
+            certificatePEM: row.push_certificate,
+            sealedPrivateKey: row.push_private_key,
           }
         : undefined,
     createdAt: row.created_at,

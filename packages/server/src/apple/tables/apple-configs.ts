@@ -7,6 +7,11 @@ export interface AppleConfigsTable {
   ca_certificate: string | null
   /** PKCS #8 PEM sealed with the master key (`SecretBox`). */
   ca_private_key: string | null
+  /** The MDM push certificate, PEM. */
+  push_certificate: string | null
+  /** Its PKCS #8 PEM key, sealed with the master key. */
+  push_private_key: string | null
+  push_environment: 'production' | 'sandbox' | null
   created_at: number
   updated_at: number
 }

@@ -10,6 +10,7 @@ import type {
 } from '../../apple/apple-settings.ts'
 import { appleConfigView } from '../../apple/http/views.ts'
 import { toPlistDict } from '../../apple/plist-values.ts'
+import { type ApnsEnvironment, ApnsEnvironments } from '../../apple/push-notifier.ts'
 import type { Services } from '../../domain/services.ts'
 import {
   type CommandContext,
@@ -88,6 +89,34 @@ export const appleCommands: CommandGroup = {
         await requireTenant(services, tenant)
         const current = await services.apple.configs.find(tenant)
         const config = await services.apple.configs.configure(tenant, settingsFrom(context, current))
+        print(context, services, config)
+      },
+    },
+    'push-certificate': {
+      summary: "set the tenant's MDM push certificate for APNs (or --remove it)",
+      options: {
+        tenant: tenantOption,
+        certificate: { type: 'string', value: 'FILE', description: 'the push certificate (PEM)' },
+        key: { type: 'string', value: 'FILE', description: 'its private key (unencrypted PEM)' },
+        environment: { type: 'string', value: 'ENV', description: 'production (default) or sandbox' },
+        remove: { type: 'boolean', description: 'remove the push certificate' },
+      },
+      async run(context) {
+        const services = await context.services()
+        const tenant = context.required('tenant')
+        await requireTenant(services, tenant)
+        if (context.flag('remove')) {
+          print(context, services, await services.apple.configs.removePushCertificate(tenant))
+          return
+        }
+        const environment = context.option('environment') ?? 'production'
+        if (!(ApnsEnvironments as readonly string[]).includes(environment))
+          throw new UsageError('--environment must be production or sandbox')
+        const config = await services.apple.configs.setPushCertificate(tenant, {
+          certificatePEM: readText(context.required('certificate')),
+          privateKeyPEM: readText(context.required('key')),
+          environment: environment as ApnsEnvironment,
+        })
         print(context, services, config)
       },
     },
@@ -198,6 +227,9 @@ function print(context: CommandContext, services: Services, config: AppleConfig)
       Authentication: view.authentication_method,
       Client: view.client_id,
       'APNs topic': view.apns_topic,
+      'Push certificate': view.push_certificate
+        ? `${view.push_certificate.environment}, until ${time(view.push_certificate.not_after)}`
+        : '-',
       Organization: view.organization,
       Identity:
         view.identity.type === 'pkcs12'

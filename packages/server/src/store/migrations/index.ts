@@ -8,6 +8,7 @@ import * as m0006 from './0006-apple-enrollment.ts'
 import * as m0007 from './0007-passkeys.ts'
 import * as m0008 from './0008-resource-secrets.ts'
 import * as m0009 from './0009-apple-identity-fingerprint.ts'
+import * as m0010 from './0010-apple-push-certificate.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-passkeys': m0007,
   '0008-resource-secrets': m0008,
   '0009-apple-identity-fingerprint': m0009,
+  '0010-apple-push-certificate': m0010,
 }
 
 export const migrationProvider: MigrationProvider = {
