@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes, webcrypto } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 
@@ -151,4 +154,34 @@ export function machineInfoPlist(fields: Record<string, string>): Buffer {
   return Buffer.from(
     `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n${entries}</dict>\n</plist>\n`,
   )
+}
+
+/**
+ * An MDM push certificate as Apple issues them (subject `UID` the topic, `CN` `APSP:{id}`), made
+ * by OpenSSL's command-line tool as `{name}.crt` and `{name}.key` in `folder`.
+ */
+export function pushCertificate(
+  folder: string,
+  name: string,
+  id: string,
+): { topic: string; certificatePath: string; keyPath: string; certificate: string; privateKey: string } {
+  const topic = `com.apple.mgmt.External.${id}`
+  const [certificatePath, keyPath] = [join(folder, `${name}.crt`), join(folder, `${name}.key`)]
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      `/UID=${topic}/CN=APSP:${id}/C=US`,
+    ].concat(['-keyout', keyPath, '-out', certificatePath]),
+    { stdio: 'pipe' },
+  )
+  const [certificate, privateKey] = [readFileSync(certificatePath, 'utf8'), readFileSync(keyPath, 'utf8')]
+  return { topic, certificatePath, keyPath, certificate, privateKey }
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { pushCertificate } from '../apple/test-pki.ts'
 import { onramp, onrampJSON } from './cli-harness.ts'
 
 describe('onramp apple', () => {
@@ -95,26 +95,7 @@ describe('onramp apple', () => {
   })
 
   it('sets and removes the MDM push certificate', async () => {
-    const [certificate, key] = [join(dataDir, 'push.crt'), join(dataDir, 'push.key')]
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/UID=com.apple.mgmt.External.acme/CN=APSP:acme/C=US',
-        '-keyout',
-        key,
-        '-out',
-        certificate,
-      ],
-      { stdio: 'pipe' },
-    )
+    const { certificatePath: certificate, keyPath: key } = pushCertificate(dataDir, 'push', 'acme')
     const args = ['apple', 'push-certificate', '--tenant', 'acme', '--certificate', certificate, '--key', key]
     const wrong = await onramp([...args, '--environment', 'staging'], env)
     assert.equal(wrong.code, 2)

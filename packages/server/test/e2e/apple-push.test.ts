@@ -11,7 +11,7 @@ import { ApnsPushNotifier } from '../../src/apple/push-notifier.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { DeviceEmulator } from '../apple/device-emulator.ts'
 import { admin, readAppleFixture, signedInPerson } from '../apple/support.ts'
-import { issue } from '../apple/test-pki.ts'
+import { issue, pushCertificate } from '../apple/test-pki.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 /** What the APNs stand-in received: one push. */
@@ -69,9 +69,8 @@ describe('Apple push over APNs', () => {
   const run = timeOrderedId().slice(-6)
   const tenant = `apple-push-${run}`
   const domain = `initech-${run}.example`
-  const topicOf = (uuid: string) => `com.apple.mgmt.External.${uuid}`
   const pushUUID = randomUUID()
-  const topic = topicOf(pushUUID)
+  const topic = `com.apple.mgmt.External.${pushUUID}`
   const email = `peter@${domain}`
   const folder = mkdtempSync(join(tmpdir(), 'onramp-apns-'))
   /** Certificates made with OpenSSL's command-line tool: the stand-in's, and push certificates. */
@@ -80,34 +79,15 @@ describe('Apple push over APNs', () => {
   let standIn: ApnsStandIn
   let notifier: ApnsPushNotifier
   let server: TestServer
-  let push: { certificate: string; privateKey: string }
-  let other: { certificate: string; privateKey: string }
+  let push: ReturnType<typeof pushCertificate>
+  let other: ReturnType<typeof pushCertificate>
   let origins: { production: string; sandbox: string }
   let device: DeviceEmulator
   let enrollmentId: string
 
   before(async () => {
-    const make = (name: string, uuid: string) => {
-      openssl([
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        `/UID=${topicOf(uuid)}/CN=APSP:${uuid}/C=US`,
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-      ])
-      return { certificate: read(`${name}.crt`), privateKey: read(`${name}.key`) }
-    }
-    // Apple's MDM push certificates: the topic is the subject's UID, the CN APSP:{uuid}.
-    push = make('push', pushUUID)
-    other = make('other', randomUUID())
+    push = pushCertificate(folder, 'push', pushUUID)
+    other = pushCertificate(folder, 'other', randomUUID())
     openssl([
       'req',
       '-x509',
