@@ -148,6 +148,7 @@ export class AppleEnrollmentManager {
       push: undefined,
       identitySerial: certificate?.serial,
       identitySHA256: certificate?.sha256,
+      sealedUnlockToken: undefined,
       createdAt: now,
       updatedAt: now,
       lastSeenAt: now,

@@ -50,6 +50,11 @@ export interface AppleEnrollment {
    * `Mdm-Signature` made with this certificate.
    */
   identitySHA256: string | undefined
+  /**
+   * The `UnlockToken` of a device enrollment's `TokenUpdate` (Base64), sealed with the master key:
+   * what `ClearPasscode` needs. Never shown.
+   */
+  sealedUnlockToken: string | undefined
   createdAt: number
   updatedAt: number
   lastSeenAt: number
@@ -57,7 +62,7 @@ export interface AppleEnrollment {
 }
 
 export type AppleEnrollmentPatch = Partial<
-  Pick<AppleEnrollment, 'grantId' | 'status' | 'push' | 'lastSeenAt' | 'checkedOutAt'>
+  Pick<AppleEnrollment, 'grantId' | 'status' | 'push' | 'lastSeenAt' | 'checkedOutAt' | 'sealedUnlockToken'>
 > & { device?: Partial<AppleDeviceFacts> }
 
 export interface AppleEnrollmentStore {

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../crypto/secret-box.ts'
 import { timeOrderedId } from '../crypto/secrets.ts'
 import type { Clock } from '../domain/clock.ts'
 import { AppError } from '../errors/app-error.ts'
@@ -53,6 +54,7 @@ export class AppleMdmManager {
   readonly #configs: AppleConfigManager
   readonly #authorizer: AppleAuthorizer
   readonly #push: PushNotifier
+  readonly #secretBox: SecretBox
 
   constructor(options: {
     store: Store
@@ -60,12 +62,15 @@ export class AppleMdmManager {
     configs: AppleConfigManager
     authorizer: AppleAuthorizer
     push: PushNotifier
+    /** Seals the devices' `UnlockToken`s. */
+    secretBox: SecretBox
   }) {
     this.#store = options.store
     this.#clock = options.clock
     this.#configs = options.configs
     this.#authorizer = options.authorizer
     this.#push = options.push
+    this.#secretBox = options.secretBox
   }
 
   /** `PUT/POST {CheckInURL}`. */
@@ -98,6 +103,12 @@ export class AppleMdmManager {
             if (!token || !magic || !topic) throw invalid('TokenUpdate needs Token, PushMagic and Topic')
             patch.push = { topic, token: Buffer.from(token).toString('hex'), magic }
             patch.status = 'enrolled'
+            const unlock = data(message, 'UnlockToken')
+            if (unlock !== undefined) {
+              if (unlock.length === 0 || unlock.length > maxUnlockTokenBytes)
+                throw invalid(`UnlockToken must hold 1 to ${maxUnlockTokenBytes} bytes`)
+              patch.sealedUnlockToken = this.#sealUnlockToken(tenant.id, enrollment.id, unlock)
+            }
           }
           break
         case 'CheckOut':
@@ -160,7 +171,10 @@ export class AppleMdmManager {
       )
       if (!next) return undefined
       await stores.appleCommands.markSent(tenant.id, next.commandUUID, now)
-      return buildPlist({ CommandUUID: next.commandUUID, Command: next.command })
+      return buildPlist({
+        CommandUUID: next.commandUUID,
+        Command: this.#withUnlockToken(next.command, enrollment),
+      })
     })
   }
 
@@ -191,6 +205,8 @@ export class AppleMdmManager {
       const found = await this.#enrollment(stores, tenantId, enrollmentId)
       if (found.status === 'checked_out')
         throw new AppError('conflict', 'the device has left this enrollment')
+      if (needsUnlockToken(command) && found.sealedUnlockToken === undefined)
+        throw new AppError('conflict', 'ClearPasscode needs the UnlockToken, which this device has not sent')
       await stores.appleCommands.create(queued)
       return found
     })
@@ -246,6 +262,26 @@ export class AppleMdmManager {
   }
 
   /** The request's bearer token, checked outside the transaction (verifying may load signing keys). */
+  #sealUnlockToken(tenantId: string, enrollmentId: string, token: Uint8Array): string {
+    return this.#secretBox.seal(
+      Buffer.from(token).toString('base64'),
+      unlockTokenContext(tenantId, enrollmentId),
+    )
+  }
+
+  /**
+   * `ClearPasscode` as the device gets it: Onramp keeps the device's `UnlockToken` out of the
+   * stored command (and so out of the admin API) and adds it only to what it sends.
+   */
+  #withUnlockToken(command: PlistDict, enrollment: AppleEnrollment): PlistDict {
+    if (!needsUnlockToken(command) || enrollment.sealedUnlockToken === undefined) return command
+    const token = this.#secretBox.open(
+      enrollment.sealedUnlockToken,
+      unlockTokenContext(enrollment.tenantId, enrollment.id),
+    )
+    return { ...command, UnlockToken: Buffer.from(token, 'base64') }
+  }
+
   /**
    * The message's bearer token, then, for an enrollment whose profile asked for signed messages,
    * its `Mdm-Signature`. Both are checked before the transaction that acts on the message.
@@ -307,6 +343,18 @@ export class AppleMdmManager {
     )
     return { enrollment, userChannel }
   }
+}
+
+/** An `UnlockToken` is a few hundred bytes; anything much larger is not one. */
+const maxUnlockTokenBytes = 4096
+
+/** `ClearPasscode` without an `UnlockToken` of the administrator's own. */
+function needsUnlockToken(command: PlistDict): boolean {
+  return command.RequestType === 'ClearPasscode' && command.UnlockToken === undefined
+}
+
+function unlockTokenContext(tenantId: string, enrollmentId: string): string {
+  return `apple-unlock-token:${tenantId}:${enrollmentId}`
 }
 
 function parseMessage(body: Uint8Array): PlistDict {

@@ -24,7 +24,7 @@ export function createAppleServices(options: {
   ephemeral: EphemeralStore
   clock: Clock
   tokens: TokenManager
-  /** Seals the private keys of the device CAs and of the push certificates. */
+  /** Seals the private keys of the device CAs and push certificates, and devices' unlock tokens. */
   secretBox: SecretBox
   /** The hosted login's authorization codes (the simple method signs in through them). */
   codes: SignInCodes
@@ -46,6 +46,7 @@ export function createAppleServices(options: {
       configs,
       authorizer,
       push: options.push ?? new ApnsPushNotifier(),
+      secretBox: options.secretBox,
     }),
   }
 }

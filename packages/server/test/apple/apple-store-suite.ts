@@ -135,6 +135,7 @@ export function defineAppleStoreSuite(
         push: undefined,
         identitySerial: '0a1b2c',
         identitySHA256: 'ab'.repeat(32),
+        sealedUnlockToken: undefined,
         createdAt: NOW,
         updatedAt: NOW,
         lastSeenAt: NOW,
@@ -240,6 +241,7 @@ export function defineAppleStoreSuite(
               status: 'enrolled',
               push,
               grantId: 'grant-2',
+              sealedUnlockToken: 'v1.g.h.i',
               device: { userEnrollmentId: 'ENR-1', osVersion: '26.1' },
             },
             NOW + 10,
@@ -251,6 +253,7 @@ export function defineAppleStoreSuite(
           status: 'enrolled',
           push,
           grantId: 'grant-2',
+          sealedUnlockToken: 'v1.g.h.i',
           device: { ...enrollment.device, userEnrollmentId: 'ENR-1', osVersion: '26.1' },
           updatedAt: NOW + 10,
         })

@@ -284,6 +284,7 @@ describe('Apple account-driven enrollment', () => {
           device: { product: 'iPhone12,1', os_build: '19H12', language: 'ja-JP' },
           identity_serial: '',
           identity_sha256: '',
+          unlock_token_escrowed: false,
           created_at: 0,
           updated_at: 0,
           last_seen_at: 0,
@@ -447,6 +448,29 @@ describe('Apple account-driven enrollment', () => {
       assert.match(noToken.headers.get('www-authenticate') ?? '', /^Bearer method="apple-as-web", url="/)
     })
 
+    it('refuses ClearPasscode to a device that escrowed no UnlockToken, and an empty one', async () => {
+      const clear = await admin(
+        server,
+        'POST',
+        `/tenants/${simple}/apple/enrollments/${enrollmentId}/commands`,
+        {
+          RequestType: 'ClearPasscode',
+        },
+      )
+      assert.equal(clear.status, 409)
+      assert.match(clear.body.error_description, /UnlockToken/)
+      const empty = await device.checkIn({
+        MessageType: 'TokenUpdate',
+        Topic: topic,
+        Token: Buffer.from('c0ffee00', 'hex'),
+        PushMagic: '7C0F3F9E-3B2B-4A8E-9D6D-2C0B9D5B1F3A',
+        UnlockToken: Buffer.alloc(0),
+      })
+      assert.equal(empty.status, 400)
+      const { body } = await admin(server, 'GET', `/tenants/${simple}/apple/enrollments/${enrollmentId}`)
+      assert.equal(body.unlock_token_escrowed, false)
+    })
+
     it('takes messages only with an Mdm-Signature made with the enrollment’s identity', async () => {
       const queued = await admin(
         server,
@@ -587,6 +611,8 @@ describe('Apple account-driven enrollment', () => {
   })
 
   describe('a device enrollment with the OAuth 2 method (iPad)', () => {
+    /** What the iPad escrows in its TokenUpdate, for ClearPasscode. */
+    const unlockToken = Buffer.from(Array.from({ length: 120 }, (_, i) => (i * 37) % 256))
     const email = `carol@${oauthDomain}`
     const credentials = { email, password: 'correct horse battery staple 42' }
     const udid = '00008103-001A2B3C4D5E6F70'
@@ -689,7 +715,7 @@ describe('Apple account-driven enrollment', () => {
             Topic: topic,
             Token: Buffer.from('ab', 'hex'),
             PushMagic: 'm',
-            UnlockToken: Buffer.from('u'),
+            UnlockToken: unlockToken,
           })
         ).status,
         200,
@@ -702,6 +728,33 @@ describe('Apple account-driven enrollment', () => {
       )
       const wrongDevice = await device.connect({ Status: 'Idle', UDID: '00008103-FFFFFFFFFFFFFFFF' })
       assert.equal(wrongDevice.status, 400)
+    })
+
+    it('keeps the UnlockToken sealed and adds it only to the ClearPasscode the device gets', async () => {
+      const id = (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
+      const enrollment = await admin(server, 'GET', `/tenants/${oauth}/apple/enrollments/${id}`)
+      assert.equal(enrollment.body.unlock_token_escrowed, true)
+      const stored = await server.services.store.appleEnrollments.get(oauth, id)
+      assert.ok(!stored!.sealedUnlockToken!.includes(unlockToken.toString('base64')), 'sealed at rest')
+      const queued = await admin(server, 'POST', `/tenants/${oauth}/apple/enrollments/${id}/commands`, {
+        RequestType: 'ClearPasscode',
+      })
+      assert.equal(queued.status, 201, JSON.stringify(queued.body))
+      const listed = await admin(server, 'GET', `/tenants/${oauth}/apple/enrollments/${id}/commands`)
+      assert.ok(
+        !JSON.stringify(listed.body).includes(unlockToken.toString('base64')),
+        'never in the admin API',
+      )
+      const idle = await device.connect({ Status: 'Idle' })
+      const delivered = parse(idle.body.toString()) as Dict
+      const command = delivered.Command as Dict
+      assert.equal(command.RequestType, 'ClearPasscode')
+      assert.deepEqual(Buffer.from(command.UnlockToken as Uint8Array), unlockToken)
+      const done = await device.connect({
+        Status: 'Acknowledged',
+        CommandUUID: delivered.CommandUUID as string,
+      })
+      assert.equal(done.status, 200)
     })
 
     it('refreshes silently at the token URL when the token expires, and signs in again when revoked', async () => {

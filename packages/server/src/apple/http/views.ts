@@ -122,6 +122,8 @@ export const AppleEnrollmentView = Type.Object({
   push_topic: Type.Optional(Type.String()),
   identity_serial: Type.Optional(Type.String()),
   identity_sha256: Type.Optional(Type.String()),
+  /** Whether the device sent an `UnlockToken`, so that `ClearPasscode` can be sent; never the token. */
+  unlock_token_escrowed: Type.Boolean(),
   created_at: Timestamp,
   updated_at: Timestamp,
   last_seen_at: Timestamp,
@@ -149,6 +151,7 @@ export function appleEnrollmentView(enrollment: AppleEnrollment): Static<typeof 
     ...(enrollment.push && { push_topic: enrollment.push.topic }),
     ...(enrollment.identitySerial !== undefined && { identity_serial: enrollment.identitySerial }),
     ...(enrollment.identitySHA256 !== undefined && { identity_sha256: enrollment.identitySHA256 }),
+    unlock_token_escrowed: enrollment.sealedUnlockToken !== undefined,
     created_at: enrollment.createdAt,
     updated_at: enrollment.updatedAt,
     last_seen_at: enrollment.lastSeenAt,

@@ -57,6 +57,7 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
         push_magic: enrollment.push?.magic ?? null,
         identity_serial: enrollment.identitySerial ?? null,
         identity_sha256: enrollment.identitySHA256 ?? null,
+        unlock_token: enrollment.sealedUnlockToken ?? null,
         created_at: enrollment.createdAt,
         updated_at: enrollment.updatedAt,
         last_seen_at: enrollment.lastSeenAt,
@@ -75,6 +76,7 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
         ...(patch.status !== undefined && { status: patch.status }),
         ...(patch.lastSeenAt !== undefined && { last_seen_at: patch.lastSeenAt }),
         ...(patch.checkedOutAt !== undefined && { checked_out_at: patch.checkedOutAt }),
+        ...(patch.sealedUnlockToken !== undefined && { unlock_token: patch.sealedUnlockToken }),
         ...(patch.push !== undefined && {
           topic: patch.push.topic,
           push_token: patch.push.token,
@@ -125,6 +127,7 @@ function toEnrollment(row: Selectable<AppleEnrollmentsTable>): AppleEnrollment {
         : undefined,
     identitySerial: optional(row.identity_serial),
     identitySHA256: optional(row.identity_sha256),
+    sealedUnlockToken: optional(row.unlock_token),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSeenAt: row.last_seen_at,

@@ -19,6 +19,8 @@ export interface AppleEnrollmentsTable {
   push_magic: string | null
   identity_serial: string | null
   identity_sha256: string | null
+  /** Sealed with the master key. */
+  unlock_token: string | null
   created_at: number
   updated_at: number
   last_seen_at: number

@@ -9,6 +9,7 @@ import * as m0007 from './0007-passkeys.ts'
 import * as m0008 from './0008-resource-secrets.ts'
 import * as m0009 from './0009-apple-identity-fingerprint.ts'
 import * as m0010 from './0010-apple-push-certificate.ts'
+import * as m0011 from './0011-apple-unlock-token.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008-resource-secrets': m0008,
   '0009-apple-identity-fingerprint': m0009,
   '0010-apple-push-certificate': m0010,
+  '0011-apple-unlock-token': m0011,
 }
 
 export const migrationProvider: MigrationProvider = {
