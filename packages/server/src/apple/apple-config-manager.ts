@@ -97,12 +97,6 @@ export class AppleConfigManager {
     const settings = validateAppleSettings(input)
     const now = this.#clock.now()
     const existing = await this.#store.appleConfigs.get(tenantId)
-    const pushTopic = existing?.push && pushTopicOf(new X509Certificate(existing.push.certificatePEM))
-    if (pushTopic !== undefined && pushTopic !== settings.topic)
-      throw new AppError(
-        'conflict',
-        `the push certificate is for topic "${pushTopic}": remove it before changing apns_topic`,
-      )
     const keyType = settings.identity.type === 'pkcs12' ? settings.identity.keyType : undefined
     // Key generation stays outside the transaction; a CA made for a lost race is simply dropped.
     const ca =
@@ -111,23 +105,32 @@ export class AppleConfigManager {
         : existing?.ca?.keyType === keyType
           ? existing.ca
           : await this.#ca.create(tenantId, keyType, { organization: settings.organization, now })
-    const config: AppleConfig = {
-      tenantId,
-      settings,
-      ca,
-      push: existing?.push,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    }
-    await this.#store.transaction(async (stores) => {
+    const config = await this.#store.transaction(async (stores) => {
       if (!(await stores.tenants.get(tenantId)))
         throw new AppError('not_found', `tenant "${tenantId}" does not exist`)
       const taken = await stores.appleConfigs.domainsOfOtherTenants(tenantId, settings.managedDomains)
       if (taken.length > 0)
         throw new AppError('conflict', `another tenant manages ${taken.map((d) => `"${d}"`).join(', ')}`)
-      await stores.appleConfigs.put(config)
+      // The push certificate is set on its own: read it in the transaction that keeps it.
+      const { push } = (await stores.appleConfigs.get(tenantId)) ?? {}
+      const pushTopic = push && pushTopicOf(new X509Certificate(push.certificatePEM))
+      if (pushTopic !== undefined && pushTopic !== settings.topic)
+        throw new AppError(
+          'conflict',
+          `the push certificate is for topic "${pushTopic}": remove it before changing apns_topic`,
+        )
+      const next: AppleConfig = {
+        tenantId,
+        settings,
+        ca,
+        push,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      }
+      await stores.appleConfigs.put(next)
       await this.#ensureResource(stores, tenantId, now)
       await this.#ensureClient(stores, tenantId, settings.clientId, now)
+      return next
     })
     this.#cache.delete(tenantId)
     return config

@@ -261,7 +261,7 @@ export class AppleMdmManager {
     return enrollment
   }
 
-  /** The request's bearer token, checked outside the transaction (verifying may load signing keys). */
+  /** A device's `UnlockToken`, sealed for its enrollment alone. */
   #sealUnlockToken(tenantId: string, enrollmentId: string, token: Uint8Array): string {
     return this.#secretBox.seal(
       Buffer.from(token).toString('base64'),
@@ -284,7 +284,8 @@ export class AppleMdmManager {
 
   /**
    * The message's bearer token, then, for an enrollment whose profile asked for signed messages,
-   * its `Mdm-Signature`. Both are checked before the transaction that acts on the message.
+   * its `Mdm-Signature`. Both are checked outside the transaction that acts on the message
+   * (verifying may load signing keys).
    */
   async #authorize(
     tenant: Tenant,

@@ -119,9 +119,10 @@ export class ApnsPushNotifier implements PushNotifier {
         apnsId = typeof id === 'string' ? id : undefined
       })
       request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => resolve({ status, apnsId, reason: reasonOf(Buffer.concat(chunks)) }))
+      // A stream closes after its end, or early when reset or timed out: either way, it is done.
       request.on('close', () => {
         if (status === 0) reject(new Error('APNs did not answer'))
+        else resolve({ status, apnsId, reason: reasonOf(Buffer.concat(chunks)) })
       })
       request.on('error', reject)
       request.end(JSON.stringify({ mdm: target.magic }))
