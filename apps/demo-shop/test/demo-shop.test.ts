@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium, skipReason } from '../../../packages/sdk/test/browser/harness.ts'
+import { assertAccessible } from '../../../packages/server/test/support/chromium.ts'
 import { type Demo, startDemo } from '../src/demo.ts'
-
-const require = createRequire(import.meta.url)
-const axePath = require.resolve('axe-core/axe.min.js')
-
-declare global {
-  interface Window {
-    axe: { run(context?: unknown, options?: unknown): Promise<{ violations: AxeViolation[] }> }
-  }
-}
-interface AxeViolation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: { target: unknown[]; failureSummary?: string }[]
-}
 
 /** A port free right now (the demo needs its ports before it starts: they go into the seeded client). */
 function freePort(): Promise<number> {
@@ -34,16 +19,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
-}
-
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  await page.addScriptTag({ path: axePath })
-  const { violations } = await page.evaluate(() => window.axe.run())
-  const report = violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `  ${JSON.stringify(n.target)}`).join('\n')}`,
-  )
-  assert.deepEqual(report, [], `axe found violations on ${what}`)
 }
 
 async function shopReady(page: Page): Promise<{ sub: string; anonymous: boolean; cart: string[] }> {

@@ -129,6 +129,7 @@ export function createServices(options: ServiceOptions): Services {
     pushedRequests: new PushedAuthorizationRequests(options.ephemeral, rateLimiter),
     login: new InteractionManager({
       store: options.ephemeral,
+      identities: store.identities,
       rateLimiter,
       clock,
       methods: [

@@ -190,6 +190,8 @@ function validateSettings(settings: TenantSettings): TenantSettings {
   }
   if (typeof settings.dpopNonce !== 'boolean')
     throw new AppError('invalid_input', 'settings.dpopNonce must be a boolean')
+  if (settings.offerPasskeys !== undefined && typeof settings.offerPasskeys !== 'boolean')
+    throw new AppError('invalid_input', 'settings.offerPasskeys must be a boolean')
   if (!MergePolicies.includes(settings.mergePolicy))
     throw new AppError('invalid_input', `settings.mergePolicy must be one of ${MergePolicies.join(', ')}`)
   if (settings.signingAlg !== undefined && !SigningAlgorithms.includes(settings.signingAlg)) {
@@ -205,6 +207,7 @@ function validateSettings(settings: TenantSettings): TenantSettings {
     anonymousInactivityDays: settings.anonymousInactivityDays,
     mergePolicy: settings.mergePolicy,
     ...(settings.signingAlg !== undefined && { signingAlg: settings.signingAlg }),
+    ...(settings.offerPasskeys !== undefined && { offerPasskeys: settings.offerPasskeys }),
     ...(settings.attributeQuota !== undefined && {
       attributeQuota: {
         maxValueBytes: settings.attributeQuota.maxValueBytes,

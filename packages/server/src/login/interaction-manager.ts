@@ -9,8 +9,10 @@ import type { Clock } from '../domain/clock.ts'
 import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts'
 import { AppError } from '../errors/app-error.ts'
+import type { IdentityStore } from '../store/identity-store.ts'
 import type { Tenant } from '../store/tenant-store.ts'
 import type {
+  Authentication,
   AuthenticationMethod,
   MethodResult,
   PendingRoundTrip,
@@ -21,8 +23,11 @@ import {
   initialLoginState,
   type LoginScreen,
   type LoginState,
+  type OfferingPasskeyState,
+  type OngoingLoginState,
   transition,
 } from './login-state.ts'
+import { passkeyProvider } from './passkey-method.ts'
 
 /** Seconds a person has to finish signing in. */
 export const interactionLifetime = 30 * 60
@@ -35,8 +40,8 @@ export interface Interaction {
   request: AuthorizationRequest
   /** Sent in every form and checked on every POST. */
   csrfToken: string
-  /** Always `authenticating` while stored: the end states complete and delete the interaction. */
-  state: AuthenticatingState
+  /** Never an end state while stored: those complete and delete the interaction. */
+  state: OngoingLoginState
   /** Seconds since the epoch. */
   expiresAt: number
 }
@@ -47,6 +52,8 @@ export type SubmitOutcome =
   | { type: 'redirect'; location: string }
   /** The interaction goes on elsewhere first (an upstream provider): send the browser there. */
   | { type: 'round_trip'; location: string }
+  /** Signed in; the account is offered a passkey first: show the offer. */
+  | { type: 'passkey_offer' }
 
 /** The interaction ended (completed in another tab, cancelled, expired) while a request was on its way. */
 export class InteractionGone extends Error {
@@ -56,11 +63,21 @@ export class InteractionGone extends Error {
   }
 }
 
+/** A request for the sign-in forms while the login waits for the passkey offer's answer. */
+export class PasskeyOfferPending extends Error {
+  constructor() {
+    super('the sign-in waits for the passkey offer to be answered')
+    this.name = 'PasskeyOfferPending'
+  }
+}
+
 /**
  * Drives the login state machine of each interaction: stores interactions in the ephemeral store
  * (shared by a cluster's nodes), hands submitted forms to the authentication methods, and on
  * success issues the authorization code. Completion takes the interaction out of the store in one
- * step, so of two tabs submitting at once only one gets a code.
+ * step, so of two tabs submitting at once only one gets a code. A person who signs in another way
+ * to an account without a passkey is offered one first; the passkey they add becomes an identity
+ * of the same profile.
  */
 export class InteractionManager {
   readonly #store: EphemeralStore
@@ -69,9 +86,12 @@ export class InteractionManager {
   readonly #codes: AuthorizationCodeManager
   readonly #issuer: (tenantId: string) => string
   readonly #rateLimiter: RateLimiter
+  readonly #identities: IdentityStore
 
   constructor(options: {
     store: EphemeralStore
+    /** Where signed-in identities' profiles are found, and an added passkey's identity goes. */
+    identities: IdentityStore
     rateLimiter: RateLimiter
     clock: Clock
     methods: readonly AuthenticationMethod[]
@@ -84,6 +104,7 @@ export class InteractionManager {
     this.#codes = options.codes
     this.#issuer = options.issuer
     this.#rateLimiter = options.rateLimiter
+    this.#identities = options.identities
   }
 
   /** A new interaction, or `TooManyRequests` when the address started too many lately. */
@@ -117,7 +138,7 @@ export class InteractionManager {
   }
 
   async show(interaction: Interaction, screen: LoginScreen): Promise<Interaction> {
-    const state = transition(interaction.state, { type: 'show', screen })
+    const state = transition(authenticating(interaction), { type: 'show', screen })
     if (state.step !== 'authenticating') throw new Error('showing a form keeps the login authenticating')
     const next = { ...interaction, state }
     await this.#save(next)
@@ -136,7 +157,7 @@ export class InteractionManager {
     let pending: PendingRoundTrip | undefined
     if (method.begin) {
       // A ceremony's challenge answers one submission, whatever it brings.
-      const kept = interaction.state.roundTrip
+      const kept = authenticating(interaction).roundTrip
       pending = kept?.method === method.id ? kept : undefined
       current = {
         ...interaction,
@@ -144,6 +165,7 @@ export class InteractionManager {
       }
       await this.#save(current)
     }
+    authenticating(current)
     const result = await method.authenticate({
       tenant,
       action: input.action,
@@ -164,9 +186,70 @@ export class InteractionManager {
     if (!method?.begin || !method.actions.includes(input.action))
       throw new AppError('invalid_input', 'unknown sign-in method')
     const ceremony = await method.begin({ tenant, action: input.action, fields: input.fields })
-    const state = transition(interaction.state, { type: 'challenged', roundTrip: ceremony.pending })
+    const state = transition(authenticating(interaction), { type: 'challenged', roundTrip: ceremony.pending })
     await this.#save({ ...interaction, state: state as AuthenticatingState })
     return ceremony.options
+  }
+
+  /** Begins registering the offered passkey: returns the ceremony's options for the page. */
+  async beginOfferedPasskey(tenant: Tenant, interaction: Interaction): Promise<unknown> {
+    const offer = offering(interaction)
+    const { authentication } = offer
+    // A local account's passkey is named by its email; an upstream subject is no name to show.
+    const name = authentication.provider === 'local' ? authentication.subject : ''
+    const ceremony = await this.#passkeys().begin!({ tenant, action: 'register', fields: { name } })
+    const state = transition(offer, { type: 'challenged', roundTrip: ceremony.pending })
+    await this.#save({ ...interaction, state: state as OfferingPasskeyState })
+    return ceremony.options
+  }
+
+  /**
+   * The offered passkey's registration came back: a passkey that verifies becomes an identity of
+   * the signed-in account's profile, and the login ends as it was authenticated. One that does not
+   * leaves the offer open, to try again or decline.
+   */
+  async addOfferedPasskey(
+    tenant: Tenant,
+    interaction: Interaction,
+    input: { fields: Readonly<Record<string, string>>; clientIP: string },
+  ): Promise<SubmitOutcome> {
+    const offer = offering(interaction)
+    const kept = offer.roundTrip
+    const current = { ...interaction, state: transition(offer, { type: 'returned' }) as OfferingPasskeyState }
+    await this.#save(current)
+    const result = await this.#passkeys().authenticate({
+      tenant,
+      action: 'register',
+      fields: input.fields,
+      clientIP: input.clientIP,
+      pending: kept?.method === passkeyProvider ? kept : undefined,
+    })
+    if (result.status === 'rejected')
+      return { type: 'rejected', interaction: current, rejection: result.rejection }
+    if (result.status !== 'authenticated') throw new Error('a passkey registration does not redirect')
+    const account = await this.#identities.find(
+      tenant.id,
+      offer.authentication.provider,
+      offer.authentication.subject,
+    )
+    if (!account) throw new InteractionGone()
+    await this.#identities.createIfAbsent({
+      id: randomToken(),
+      tenantId: tenant.id,
+      provider: passkeyProvider,
+      subject: result.authentication.subject,
+      profileId: account.profileId,
+      createdAt: this.#clock.now(),
+    })
+    return {
+      type: 'redirect',
+      location: await this.#complete(tenant, current, transition(offer, { type: 'continue' })),
+    }
+  }
+
+  /** The person declined the passkey: the login ends as it was authenticated. */
+  async declineOfferedPasskey(tenant: Tenant, interaction: Interaction): Promise<string> {
+    return this.#complete(tenant, interaction, transition(offering(interaction), { type: 'continue' }))
   }
 
   /**
@@ -178,7 +261,7 @@ export class InteractionManager {
     interaction: Interaction,
     input: { method: string; returnURL: URL },
   ): Promise<SubmitOutcome> {
-    const pending = interaction.state.roundTrip
+    const pending = authenticating(interaction).roundTrip
     const method = this.#methods.get(input.method)
     const next = {
       ...interaction,
@@ -213,13 +296,36 @@ export class InteractionManager {
         return { type: 'round_trip', location: result.roundTrip.location }
       }
       case 'authenticated': {
-        const state = transition(interaction.state, {
-          type: 'authenticated',
-          authentication: result.authentication,
-        })
+        const { authentication } = result
+        if (await this.#offersPasskey(tenant, authentication)) {
+          const state = transition(interaction.state, { type: 'offer_passkey', authentication })
+          await this.#save({ ...interaction, state: state as OfferingPasskeyState })
+          return { type: 'passkey_offer' }
+        }
+        const state = transition(interaction.state, { type: 'authenticated', authentication })
         return { type: 'redirect', location: await this.#complete(tenant, interaction, state) }
       }
     }
+  }
+
+  /**
+   * Whether to offer a passkey: the tenant offers them, and the person signed in another way to
+   * an account that has a profile already (a new account gets its profile when the code is
+   * redeemed; the offer comes at its next sign-in) and no passkey yet.
+   */
+  async #offersPasskey(tenant: Tenant, authentication: Authentication): Promise<boolean> {
+    if (tenant.settings.offerPasskeys !== true || authentication.provider === passkeyProvider) return false
+    if (!this.#methods.has(passkeyProvider)) return false
+    const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
+    if (!account) return false
+    const identities = await this.#identities.listForProfile(tenant.id, account.profileId)
+    return !identities.some((identity) => identity.provider === passkeyProvider)
+  }
+
+  #passkeys(): AuthenticationMethod {
+    const method = this.#methods.get(passkeyProvider)
+    if (!method?.begin) throw new Error('the passkey method is not configured')
+    return method
   }
 
   /** The person gave up: the client gets `access_denied`. */
@@ -245,6 +351,7 @@ export class InteractionManager {
           iss,
         })
       case 'authenticating':
+      case 'offering_passkey':
         throw new Error('an interaction completes only in an end state')
     }
   }
@@ -254,6 +361,17 @@ export class InteractionManager {
     if (ttl <= 0) throw new InteractionGone()
     await this.#store.set(key(interaction.tenantId, interaction.id), JSON.stringify(interaction), ttl)
   }
+}
+
+function authenticating(interaction: Interaction): AuthenticatingState {
+  if (interaction.state.step !== 'authenticating') throw new PasskeyOfferPending()
+  return interaction.state
+}
+
+function offering(interaction: Interaction): OfferingPasskeyState {
+  if (interaction.state.step !== 'offering_passkey')
+    throw new AppError('conflict', 'no passkey is offered in this sign-in')
+  return interaction.state
 }
 
 /** Stored under a hash of the id: a dump of the store does not hand out live sessions. */

@@ -14,13 +14,27 @@ export interface AuthenticatingState {
 }
 
 /**
+ * The person signed in another way, and their account has no passkey yet: they are offered one
+ * before the login ends. Adding it or declining ends the login as `authentication` says.
+ */
+export interface OfferingPasskeyState {
+  step: 'offering_passkey'
+  authentication: Authentication
+  /** The passkey's registration ceremony, once the page began it. */
+  roundTrip?: PendingRoundTrip
+}
+
+/** The states an interaction is stored in: the others end it. */
+export type OngoingLoginState = AuthenticatingState | OfferingPasskeyState
+
+/**
  * Where one hosted-login interaction stands. It starts `authenticating` (showing the sign-in or
- * the sign-up form) and ends `authenticated` (a code goes to the client) or `cancelled`
- * (`access_denied` goes to the client). The end states are never stored: reaching one completes
- * the interaction and deletes it.
+ * the sign-up form), may offer a passkey (`offering_passkey`), and ends `authenticated` (a code
+ * goes to the client) or `cancelled` (`access_denied` goes to the client). The end states are
+ * never stored: reaching one completes the interaction and deletes it.
  */
 export type LoginState =
-  | AuthenticatingState
+  | OngoingLoginState
   | { step: 'authenticated'; authentication: Authentication }
   | { step: 'cancelled' }
 
@@ -37,6 +51,10 @@ export type LoginEvent =
   | { type: 'challenged'; roundTrip: PendingRoundTrip }
   /** The browser came back (whatever it brought): the round trip is used up. */
   | { type: 'returned' }
+  /** Signed in, by a way other than a passkey, to an account without one: offer it one. */
+  | { type: 'offer_passkey'; authentication: Authentication }
+  /** The offered passkey was added, or declined: the login ends as it was authenticated. */
+  | { type: 'continue' }
 
 export class InvalidLoginTransition extends Error {
   constructor(state: LoginState, event: LoginEvent) {
@@ -63,6 +81,20 @@ export function transition(state: LoginState, event: LoginEvent): LoginState {
         return { step: 'authenticating', screen: state.screen }
       case 'authenticated':
         return { step: 'authenticated', authentication: event.authentication }
+      case 'offer_passkey':
+        return { step: 'offering_passkey', authentication: event.authentication }
+      case 'cancel':
+        return { step: 'cancelled' }
+    }
+  }
+  if (state.step === 'offering_passkey') {
+    switch (event.type) {
+      case 'challenged':
+        return { ...state, roundTrip: event.roundTrip }
+      case 'returned':
+        return { step: 'offering_passkey', authentication: state.authentication }
+      case 'continue':
+        return { step: 'authenticated', authentication: state.authentication }
       case 'cancel':
         return { step: 'cancelled' }
     }

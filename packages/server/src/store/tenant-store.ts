@@ -88,6 +88,11 @@ export interface TenantSettings {
   loginLockout?: LoginLockout
   /** Absent (settings stored before it existed, or never set): the defaults of `AttributeLimits`. */
   attributeQuota?: AttributeQuota
+  /**
+   * After a sign-in by password or an upstream provider, offer an account without a passkey to add
+   * one. Absent: false.
+   */
+  offerPasskeys?: boolean
 }
 
 export interface Tenant {

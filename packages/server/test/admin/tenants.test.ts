@@ -20,6 +20,7 @@ describe('admin API: tenants', () => {
       refresh_token_idle_ttl: 30 * 24 * 3600,
       refresh_token_absolute_ttl: 365 * 24 * 3600,
       dpop_nonce: false,
+      offer_passkeys: false,
       anonymous_inactivity_days: 30,
       merge_policy: 'none',
       signing_alg: 'ES256',
@@ -39,12 +40,13 @@ describe('admin API: tenants', () => {
     assert.ok(list.body.tenants.some((t: { id: string }) => t.id === id))
 
     const updated = await server.admin('PATCH', `/tenants/${id}`, {
-      body: { name: 'Shop 2', settings: { access_token_ttl: 600, dpop_nonce: true } },
+      body: { name: 'Shop 2', settings: { access_token_ttl: 600, dpop_nonce: true, offer_passkeys: true } },
     })
     assert.equal(updated.status, 200)
     assert.equal(updated.body.name, 'Shop 2')
     assert.equal(updated.body.settings.access_token_ttl, 600)
     assert.equal(updated.body.settings.dpop_nonce, true)
+    assert.equal(updated.body.settings.offer_passkeys, true)
     assert.equal(updated.body.settings.refresh_token_idle_ttl, 30 * 24 * 3600)
     assert.deepEqual((await server.admin('GET', `/tenants/${id}`)).body, updated.body)
 

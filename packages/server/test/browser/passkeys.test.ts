@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import type * as oauth from 'oauth4webapi'
-import type { Browser, Page } from 'playwright-core'
-import { launchChromium, skipReason } from '../support/chromium.ts'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { assertAccessible, launchChromium, skipReason } from '../support/chromium.ts'
 import {
   enableHostedLogin,
   newCredentials,
@@ -54,47 +54,95 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
     return new URL(request.url())
   }
 
+  /** A page in a context of its own with a platform authenticator that verifies its user. */
+  async function pageWithAuthenticator(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage()
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('WebAuthn.enable')
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    })
+    return page
+  }
+
+  /** A new authorization request of the demo client, its tokens' claims once `signIn` ends it. */
+  async function authorize(page: Page, signIn: () => Promise<void>): Promise<Record<string, unknown>> {
+    const request = await plainAuthorization(server.issuer())
+    await page.goto(request.url)
+    const back = await callback(page, signIn)
+    const tokens = await redeemCode(as, back, { authorizationURL: request.url, ...request })
+    return decodeJWT(tokens.access_token).payload
+  }
+
   it('signs up with a passkey, then signs in with it: acr 2, amr hwk user mfa, the same profile', async () => {
     const context = await browser.newContext()
     try {
-      const page = await context.newPage()
-      const cdp = await context.newCDPSession(page)
-      await cdp.send('WebAuthn.enable')
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
+      const page = await pageWithAuthenticator(context)
+      const signUp = await authorize(page, async () => {
+        await page.getByRole('link', { name: 'Create an account' }).click()
+        await page.getByLabel('Email address').fill(newCredentials().email)
+        await page.getByRole('button', { name: 'Create an account with a passkey' }).click()
       })
-
-      const first = await plainAuthorization(server.issuer())
-      await page.goto(first.url)
-      await page.getByRole('link', { name: 'Create an account' }).click()
-      await page.getByLabel('Email address').fill(newCredentials().email)
-      const registered = await callback(page, () =>
-        page.getByRole('button', { name: 'Create an account with a passkey' }).click(),
-      )
-      const signUp = await redeemCode(as, registered, { authorizationURL: first.url, ...first })
-      const signUpClaims = decodeJWT(signUp.access_token).payload
-      assert.equal(signUpClaims.acr, '2')
-      assert.deepEqual(signUpClaims.amr, ['hwk', 'user', 'mfa'])
+      assert.equal(signUp.acr, '2')
+      assert.deepEqual(signUp.amr, ['hwk', 'user', 'mfa'])
       assert.equal(await server.countRows('passkey_credentials', { tenantId: demo.tenant }), 1)
 
-      const second = await plainAuthorization(server.issuer())
-      await page.goto(second.url)
-      const signedIn = await callback(page, () =>
+      const signIn = await authorize(page, () =>
         page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
       )
-      const signIn = await redeemCode(as, signedIn, { authorizationURL: second.url, ...second })
-      const claims = decodeJWT(signIn.access_token).payload
-      assert.equal(claims.sub, signUpClaims.sub)
-      assert.equal(claims.acr, '2')
-      assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa'])
+      assert.equal(signIn.sub, signUp.sub)
+      assert.equal(signIn.acr, '2')
+      assert.deepEqual(signIn.amr, ['hwk', 'user', 'mfa'])
     } finally {
       await context.close()
+    }
+  })
+
+  it('offers a password account a passkey, which then signs in to the same profile', async () => {
+    await server.services.tenants.update(demo.tenant, { settings: { offerPasskeys: true } })
+    // axe goes in as an inline script, which the hosted login's CSP forbids.
+    const context = await browser.newContext({ bypassCSP: true })
+    try {
+      const page = await pageWithAuthenticator(context)
+      const credentials = newCredentials()
+      await server.services.localAccounts.create(demo.tenant, credentials.email, credentials.password)
+      const withPassword = async () => {
+        await page.getByLabel('Email address').fill(credentials.email)
+        await page.getByLabel('Password').fill(credentials.password)
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+      }
+      // The account gets its profile at its first sign-in: the offer comes at the next one.
+      const first = await authorize(page, withPassword)
+      const passkeys = await server.countRows('passkey_credentials', { tenantId: demo.tenant })
+
+      const offered = await authorize(page, async () => {
+        await withPassword()
+        await page.getByRole('heading', { name: 'Sign in faster next time' }).waitFor()
+        await assertAccessible(page, 'the passkey offer')
+        await page.getByRole('button', { name: 'Add a passkey' }).click()
+      })
+      assert.equal(offered.sub, first.sub)
+      assert.deepEqual([offered.acr, offered.amr], [first.acr, first.amr], 'the sign-in was by password')
+      assert.equal(await server.countRows('passkey_credentials', { tenantId: demo.tenant }), passkeys + 1)
+
+      const withPasskey = await authorize(page, () =>
+        page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+      )
+      assert.equal(withPasskey.sub, first.sub, 'the passkey signs in to the same profile')
+      assert.equal(withPasskey.acr, '2')
+
+      // The account has a passkey now: a password sign-in goes straight back to the client.
+      const again = await authorize(page, withPassword)
+      assert.equal(again.sub, first.sub)
+    } finally {
+      await context.close()
+      await server.services.tenants.update(demo.tenant, { settings: { offerPasskeys: false } })
     }
   })
 })

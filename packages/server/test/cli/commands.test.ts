@@ -105,6 +105,12 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     assert.equal(after.settings.access_token_ttl, 90)
     assert.equal(after.settings.signing_alg, 'ES256')
 
+    const offering = await onrampJSON(['tenants', 'update', 'merging', '--offer-passkeys'], env)
+    assert.equal(offering.settings.offer_passkeys, true)
+    assert.match((await onramp(['tenants', 'show', 'merging'], env)).stdout, /^offer passkeys: +true$/m)
+    const quiet = await onrampJSON(['tenants', 'update', 'merging', '--no-offer-passkeys'], env)
+    assert.equal(quiet.settings.offer_passkeys, false)
+
     const edwards = await onrampJSON(['tenants', 'update', 'merging', '--signing-alg', 'Ed25519'], env)
     assert.equal(edwards.settings.signing_alg, 'Ed25519')
     const keys = await onrampJSON(['keys', 'list', '--tenant', 'merging'], env)
@@ -138,6 +144,7 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
       ['tenants', 'create', 'bad-alg', '--signing-alg', 'HS256'],
       ['tenants', 'create', 'bad-policy', '--merge-policy', 'always'],
       ['tenants', 'update', 'merging', '--dpop-nonce', '--no-dpop-nonce'],
+      ['tenants', 'update', 'merging', '--offer-passkeys', '--no-offer-passkeys'],
     ]) {
       const result = await onramp(args, env)
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)

@@ -9,10 +9,11 @@ import {
   logIn,
   newCredentials,
   pushAuthorization,
+  redeemCode,
   redirectUri,
 } from '../support/hosted-login.ts'
 import { send } from '../support/http.ts'
-import { demo, discover } from '../support/oauth-client.ts'
+import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 const cookieName = `onramp-login-${demo.tenant}`
@@ -337,6 +338,88 @@ describe('the hosted login', () => {
       // The interaction is over: its forms no longer work.
       const again = await browser.submit(page, '/login/sign-in', { ...newCredentials() })
       assert.equal(again.status, 400)
+    })
+  })
+
+  describe('the passkey offer', () => {
+    const tenant = 'offers-passkeys'
+    let tenantAS: oauth.AuthorizationServer
+
+    before(async () => {
+      await server.services.tenants.create({ id: tenant, settings: { offerPasskeys: true } })
+      await server.services.clients.create(tenant, {
+        clientId: demo.client,
+        type: 'public',
+        grantTypes: ['authorization_code'],
+        redirectUris: [redirectUri],
+      })
+      tenantAS = await discover(server.issuer(tenant))
+    })
+
+    /** The password form in a fresh interaction of the tenant; same-origin redirects followed. */
+    async function passwordSignIn(credentials: { email: string; password: string }, signUp = false) {
+      const pushed = await pushAuthorization(tenantAS)
+      const browser = new Browser(server.url)
+      let page = await browser.navigate(pushed.authorizationURL)
+      if (signUp) page = await browser.navigate(`${page.url}/sign-up`)
+      const response = await browser.submit(page, signUp ? '/login/sign-up' : '/login/sign-in', credentials)
+      return { browser, pushed, response }
+    }
+
+    const subjectOf = async (
+      response: BrowserResponse,
+      pushed: Awaited<ReturnType<typeof pushAuthorization>>,
+    ) => {
+      assert.equal(response.status, 303, response.body)
+      const tokens = await redeemCode(tenantAS, new URL(response.headers.get('location')!), pushed)
+      return decodeJWT(tokens.access_token).payload.sub
+    }
+
+    it('comes at the sign-in after sign-up; declining it ends the sign-in as the account', async () => {
+      const credentials = newCredentials()
+      const signUp = await passwordSignIn(credentials, true)
+      const subject = await subjectOf(signUp.response, signUp.pushed)
+
+      const { browser, pushed, response: offer } = await passwordSignIn(credentials)
+      assert.equal(offer.status, 200, offer.body)
+      assert.match(offer.body, /<h1>Sign in faster next time<\/h1>/)
+      assert.match(offer.body, /<title>Sign in faster next time – /)
+      // The sign-in forms lead to the offer now, whether asked for or posted from an older tab.
+      const forms = await browser.navigate(`${server.issuer(tenant)}/login/sign-in`)
+      assert.match(forms.body, /Sign in faster next time/)
+      const older = await browser.submit(offer, '/login/passkey-offer', { action: 'register' })
+      assert.equal(older.status, 401, 'a response that is no passkey is refused')
+      assert.match(older.body, /<title>Error: Sign in faster next time/)
+      const form = findForm(offer.body, '/login/passkey-offer')
+      const options = await browser.request(`${server.issuer(tenant)}/login/passkey-offer/options`, {
+        form: { csrf_token: form.csrfToken },
+      })
+      assert.equal(options.status, 200, options.body)
+      const registration = JSON.parse(options.body)
+      assert.equal(registration.user.name, credentials.email, 'the passkey is named by the account')
+      assert.equal(registration.authenticatorSelection.userVerification, 'required')
+
+      const declined = await browser.submit(offer, '/login/passkey-offer/decline', {})
+      assert.equal(await subjectOf(declined, pushed), subject)
+      assert.equal(await server.countRows('passkey_credentials', { tenantId: tenant }), 0)
+    })
+
+    it('can be cancelled, and is not made by tenants that do not offer passkeys', async () => {
+      const credentials = newCredentials()
+      const signUp = await passwordSignIn(credentials, true)
+      await subjectOf(signUp.response, signUp.pushed)
+      const { browser, response: offer } = await passwordSignIn(credentials)
+      // The page's way out is to continue without a passkey; the cancel form of an older tab still works.
+      const { csrfToken } = findForm(offer.body, '/login/passkey-offer/decline')
+      const cancelled = await browser.request(`${server.issuer(tenant)}/login/cancel`, {
+        form: { csrf_token: csrfToken },
+      })
+      assert.equal(new URL(cancelled.headers.get('location')!).searchParams.get('error'), 'access_denied')
+
+      await server.services.tenants.update(tenant, { settings: { offerPasskeys: false } })
+      const again = await passwordSignIn(credentials)
+      assert.equal(again.response.status, 303, 'straight back to the client')
+      await server.services.tenants.update(tenant, { settings: { offerPasskeys: true } })
     })
   })
 

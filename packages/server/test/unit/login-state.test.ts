@@ -51,6 +51,26 @@ describe('the login state machine', () => {
     assert.deepEqual(transition(away, { type: 'returned' }), start)
   })
 
+  it('offers a passkey after signing in, keeps its ceremony, and ends as the sign-in did', () => {
+    const start = initialLoginState({ create: false })
+    const offered = transition(start, { type: 'offer_passkey', authentication })
+    assert.deepEqual(offered, { step: 'offering_passkey', authentication })
+    const roundTrip = { method: 'passkey', values: { challenge: 'c' } }
+    const challenged = transition(offered, { type: 'challenged', roundTrip })
+    assert.deepEqual(challenged, { step: 'offering_passkey', authentication, roundTrip })
+    assert.deepEqual(transition(challenged, { type: 'returned' }), offered)
+    assert.deepEqual(transition(challenged, { type: 'continue' }), { step: 'authenticated', authentication })
+    assert.deepEqual(transition(offered, { type: 'cancel' }), { step: 'cancelled' })
+    const other: LoginEvent[] = [
+      { type: 'show', screen: 'sign_in' },
+      { type: 'authenticated', authentication },
+      { type: 'redirected', roundTrip },
+      { type: 'offer_passkey', authentication },
+    ]
+    for (const event of other) assert.throws(() => transition(offered, event), InvalidLoginTransition)
+    assert.throws(() => transition(start, { type: 'continue' }), InvalidLoginTransition)
+  })
+
   it('refuses every event once the login has ended', () => {
     const ended: LoginState[] = [{ step: 'authenticated', authentication }, { step: 'cancelled' }]
     const events: LoginEvent[] = [
@@ -59,6 +79,8 @@ describe('the login state machine', () => {
       { type: 'cancel' },
       { type: 'redirected', roundTrip: { method: 'oidc', values: {} } },
       { type: 'returned' },
+      { type: 'offer_passkey', authentication },
+      { type: 'continue' },
     ]
     for (const state of ended) {
       for (const event of events) assert.throws(() => transition(state, event), InvalidLoginTransition)

@@ -33,6 +33,10 @@ const settingsOptions: Readonly<Record<string, OptionSpec>> = {
     description: 'no refresh token outlives this (default 365 days)',
   },
   'dpop-nonce': { type: 'boolean', description: 'require DPoP server nonces at the token endpoint' },
+  'offer-passkeys': {
+    type: 'boolean',
+    description: 'after a password or upstream sign-in, offer accounts without a passkey to add one',
+  },
   'anonymous-inactivity-days': {
     type: 'string',
     value: 'DAYS',
@@ -114,13 +118,16 @@ export const tenantCommands: CommandGroup = {
         ...settingsOptions,
         name: { type: 'string', value: 'NAME', description: 'display name' },
         'no-dpop-nonce': { type: 'boolean', description: 'stop requiring DPoP server nonces' },
+        'no-offer-passkeys': { type: 'boolean', description: 'stop offering passkeys after sign-in' },
       },
       async run(context) {
-        if (context.flag('dpop-nonce') && context.flag('no-dpop-nonce'))
-          throw new UsageError('give --dpop-nonce or --no-dpop-nonce, not both')
+        for (const name of ['dpop-nonce', 'offer-passkeys'])
+          if (context.flag(name) && context.flag(`no-${name}`))
+            throw new UsageError(`give --${name} or --no-${name}, not both`)
         const settings = {
           ...settingsFrom(context),
           ...(context.flag('no-dpop-nonce') && { dpopNonce: false }),
+          ...(context.flag('no-offer-passkeys') && { offerPasskeys: false }),
         }
         const tenant = await (await context.services()).tenants.update(
           context.argument(0),
@@ -168,6 +175,7 @@ function settingsFrom(context: CommandContext): Partial<TenantSettings> {
     refreshTokenIdleTtl: context.count('refresh-token-idle-ttl'),
     refreshTokenAbsoluteTtl: context.count('refresh-token-absolute-ttl'),
     dpopNonce: context.flag('dpop-nonce') || undefined,
+    offerPasskeys: context.flag('offer-passkeys') || undefined,
     anonymousInactivityDays: context.count('anonymous-inactivity-days'),
     mergePolicy,
     signingAlg: signingAlg as TenantSettings['signingAlg'],
@@ -201,6 +209,7 @@ function describeTenant(tenant: Tenant): string {
     'refresh token idle ttl': `${settings.refreshTokenIdleTtl} s`,
     'refresh token absolute ttl': `${settings.refreshTokenAbsoluteTtl} s`,
     'dpop nonce': String(settings.dpopNonce),
+    'offer passkeys': String(settings.offerPasskeys === true),
     'anonymous inactivity': `${settings.anonymousInactivityDays} days`,
     'merge policy': settings.mergePolicy,
     'signing algorithm': signingAlgorithmOf(settings),

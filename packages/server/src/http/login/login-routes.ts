@@ -15,13 +15,14 @@ import {
   type Interaction,
   InteractionGone,
   interactionLifetime,
+  PasskeyOfferPending,
   type SubmitOutcome,
 } from '../../login/interaction-manager.ts'
 import type { LoginScreen } from '../../login/login-state.ts'
 import type { Tenant } from '../../store/tenant-store.ts'
 import { FormBody, TenantParams } from '../schemas.ts'
 import { interactionCookie, readCookie } from './cookies.ts'
-import { errorPage, loginPage, type PageFrame } from './pages.ts'
+import { errorPage, loginPage, type PageFrame, passkeyOfferPage } from './pages.ts'
 import { cspSourceOf, setPageSecurityHeaders } from './security-headers.ts'
 
 const stylesheet = readFileSync(new URL('./login.css', import.meta.url), 'utf8')
@@ -58,6 +59,8 @@ const screens: Readonly<Record<string, LoginScreen>> = { 'sign-in': 'sign_in', '
 export function loginRoutes(app: FastifyInstance, services: Services): void {
   app.register(async (login) => {
     login.setErrorHandler((error: FastifyError, request, reply) => {
+      // A sign-in form (an older tab's) while the login offers a passkey: show the offer.
+      if (error instanceof PasskeyOfferPending) return redirect(reply, loginURL(services, request))
       let status =
         error instanceof OAuthError || error instanceof AppError ? error.status : (error.statusCode ?? 500)
       if (error.validation) status = 400
@@ -81,7 +84,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
     login.get('/login', options, async (request, reply) => {
       const interaction = await currentInteraction(services, request)
       if (!interaction) return sendGone(services, request, reply)
-      return renderLogin(services, request, reply, interaction, { screen: interaction.state.screen })
+      return renderInteraction(services, request, reply, interaction)
     })
 
     login.get('/login/:screen', { schema: { params: ScreenParams } }, async (request, reply) => {
@@ -112,6 +115,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
           })
           if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
           if (outcome.type === 'round_trip') return redirect(reply, outcome.location)
+          if (outcome.type === 'passkey_offer') return redirect(reply, loginURL(services, request))
           return renderLogin(services, request, reply, checked, {
             screen,
             email: fields.email,
@@ -131,7 +135,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         const checked = await checkedInteraction(services, request, reply)
         if (!checked) return reply
         const { name } = request.params as { name: string }
-        return settle(services, request, reply, checked, () =>
+        return settle(services, request, reply, () =>
           services.login.submit(request.tenant, checked, {
             method: services.upstreamLogin.id,
             action: 'redirect',
@@ -150,7 +154,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       const { name } = request.params as { name: string }
       const query = (request.raw.url ?? '').split('?')[1] ?? ''
       const returnURL = new URL(`${services.upstreamLogin.callbackURL(request.tenant.id, name)}?${query}`)
-      return settle(services, request, reply, interaction, () =>
+      return settle(services, request, reply, () =>
         services.login.resume(request.tenant, interaction, { method: services.upstreamLogin.id, returnURL }),
       )
     })
@@ -177,7 +181,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
       const { csrf_token: _, action = '', ...fields } = request.body as Record<string, string>
-      return settle(services, request, reply, checked, () =>
+      return settle(services, request, reply, () =>
         services.login.submit(request.tenant, checked, {
           method: 'passkey',
           action,
@@ -185,6 +189,41 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
           clientIP: request.ip,
         }),
       )
+    })
+
+    // After signing in another way: the offer of a passkey for the account, which the passkey
+    // script runs like the sign-in page's, or declines.
+    login.post('/login/passkey-offer/options', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      try {
+        const options = await services.login.beginOfferedPasskey(request.tenant, checked)
+        return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
+      } catch (error) {
+        if (error instanceof InteractionGone) return sendGone(services, request, reply)
+        throw error
+      }
+    })
+
+    login.post('/login/passkey-offer', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      const { csrf_token: _, ...fields } = request.body as Record<string, string>
+      return settle(services, request, reply, () =>
+        services.login.addOfferedPasskey(request.tenant, checked, { fields, clientIP: request.ip }),
+      )
+    })
+
+    login.post('/login/passkey-offer/decline', formOptions, async (request, reply) => {
+      const checked = await checkedInteraction(services, request, reply)
+      if (!checked) return reply
+      try {
+        const location = await services.login.declineOfferedPasskey(request.tenant, checked)
+        return completed(services, request, reply, location)
+      } catch (error) {
+        if (error instanceof InteractionGone) return sendGone(services, request, reply)
+        throw error
+      }
     })
 
     login.post('/login/cancel', formOptions, async (request, reply) => {
@@ -219,7 +258,6 @@ async function settle(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
-  interaction: Interaction,
   run: () => Promise<SubmitOutcome>,
 ): Promise<FastifyReply> {
   try {
@@ -229,6 +267,8 @@ async function settle(
         return completed(services, request, reply, outcome.location)
       case 'round_trip':
         return redirect(reply, outcome.location)
+      case 'passkey_offer':
+        return redirect(reply, loginURL(services, request))
       case 'rejected':
         if (outcome.rejection.detail !== undefined) {
           request.log.warn(
@@ -236,10 +276,7 @@ async function settle(
             'upstream sign-in failed',
           )
         }
-        return renderLogin(services, request, reply, interaction, {
-          screen: interaction.state.screen,
-          rejection: outcome.rejection,
-        })
+        return renderInteraction(services, request, reply, outcome.interaction, outcome.rejection)
     }
   } catch (error) {
     if (error instanceof InteractionGone) return sendGone(services, request, reply)
@@ -402,6 +439,46 @@ async function checkedInteraction(
   return interaction
 }
 
+/** The page of where the interaction stands: the sign-in or sign-up form, or the passkey offer. */
+function renderInteraction(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  interaction: Interaction,
+  rejection?: Rejection,
+): Promise<FastifyReply> {
+  const { state } = interaction
+  if (state.step === 'authenticating')
+    return renderLogin(services, request, reply, interaction, { screen: state.screen, rejection })
+  return renderPasskeyOffer(services, request, reply, interaction, rejection)
+}
+
+async function renderPasskeyOffer(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  interaction: Interaction,
+  rejection: Rejection | undefined,
+): Promise<FastifyReply> {
+  const { tenant } = request
+  const client = await services.clients.find(tenant.id, interaction.request.clientId)
+  setPageSecurityHeaders(reply, {
+    formTargets: [cspSourceOf(interaction.request.redirectUri)],
+    scripts: 'self',
+  })
+  return sendPage(
+    reply,
+    rejection ? rejectionStatus[rejection.reason] : 200,
+    passkeyOfferPage({
+      frame: frame(services, tenant),
+      clientName: client?.name ?? interaction.request.clientId,
+      issuer: services.tokens.issuer(tenant.id),
+      csrfToken: interaction.csrfToken,
+      formError: rejection?.message,
+    }),
+  )
+}
+
 async function renderLogin(
   services: Services,
   request: FastifyRequest,
@@ -457,6 +534,11 @@ function sendGone(services: Services, request: FastifyRequest, reply: FastifyRep
         'It expired, was cancelled or was finished in another window. Go back to the app and start again.',
     }),
   )
+}
+
+/** The hosted login's page for the current interaction. */
+function loginURL(services: Services, request: FastifyRequest): string {
+  return `${services.tokens.issuer(request.tenant.id)}/login`
 }
 
 /** RFC 9700 §4.11: 303, so a form post is never re-sent to the client. */

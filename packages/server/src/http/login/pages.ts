@@ -109,6 +109,42 @@ function upstreamButtons(model: LoginFormModel): SafeHTML {
     </div>`
 }
 
+export interface PasskeyOfferModel {
+  frame: PageFrame
+  clientName: string
+  issuer: string
+  csrfToken: string
+  /** Why the last attempt did not add the passkey. */
+  formError: string | undefined
+}
+
+/**
+ * After signing in another way: the offer to add a passkey to the account. The passkey form is
+ * shown by the script when the browser has WebAuthn (as on the sign-in page); declining is a plain
+ * form, so the page works without either.
+ */
+export function passkeyOfferPage(model: PasskeyOfferModel): string {
+  const title = 'Sign in faster next time'
+  const content = html`
+    <h1>${title}</h1>
+    <p class="lead">You are signed in to continue to <strong>${model.clientName}</strong>.</p>
+    ${model.formError !== undefined && errorSummary(model.formError, [])}
+    <form method="post" action="${model.issuer}/login/passkey-offer" class="passkey" data-options="${model.issuer}/login/passkey-offer/options" hidden>
+      <p>Add a passkey to your account: next time, sign in with your fingerprint, your face or your device's screen lock instead of a password.</p>
+      <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+      <input type="hidden" name="action" value="register">
+      <input type="hidden" name="response" value="">
+      <button type="submit">Add a passkey</button>
+      <p class="field-error" role="alert" hidden></p>
+    </form>
+    <form method="post" action="${model.issuer}/login/passkey-offer/decline" class="cancel">
+      <input type="hidden" name="csrf_token" value="${model.csrfToken}">
+      <button type="submit" class="secondary">Continue without a passkey</button>
+    </form>`
+  const frame = { ...model.frame, script: `${model.issuer}/login/assets/passkey.js` }
+  return page(frame, model.formError !== undefined ? `Error: ${title}` : title, content)
+}
+
 export function errorPage(frame: PageFrame, error: { title: string; message: string }): string {
   return page(
     frame,
