@@ -3,7 +3,7 @@ import {
   type AuthorizationRequest,
   authorizationResponseURL,
 } from '../authorization/authorization-request.ts'
-import { hashSecret, randomToken } from '../crypto/secrets.ts'
+import { hashSecret, randomToken, timeOrderedId } from '../crypto/secrets.ts'
 import type { AuthorizationCodeManager } from '../domain/authorization-code-manager.ts'
 import type { Clock } from '../domain/clock.ts'
 import { authorizationStartLimit, type RateLimiter } from '../domain/rate-limiter.ts'
@@ -153,11 +153,11 @@ export class InteractionManager {
   ): Promise<SubmitOutcome> {
     const method = this.#methods.get(input.method)
     if (!method?.actions.includes(input.action)) throw new AppError('invalid_input', 'unknown sign-in method')
+    const { roundTrip: kept } = authenticating(interaction)
     let current = interaction
     let pending: PendingRoundTrip | undefined
     if (method.begin) {
       // A ceremony's challenge answers one submission, whatever it brings.
-      const kept = authenticating(interaction).roundTrip
       pending = kept?.method === method.id ? kept : undefined
       current = {
         ...interaction,
@@ -165,7 +165,6 @@ export class InteractionManager {
       }
       await this.#save(current)
     }
-    authenticating(current)
     const result = await method.authenticate({
       tenant,
       action: input.action,
@@ -232,9 +231,10 @@ export class InteractionManager {
       offer.authentication.provider,
       offer.authentication.subject,
     )
+    // The account was deleted while the offer was open: nothing to sign in to any more.
     if (!account) throw new InteractionGone()
     await this.#identities.createIfAbsent({
-      id: randomToken(),
+      id: timeOrderedId(),
       tenantId: tenant.id,
       provider: passkeyProvider,
       subject: result.authentication.subject,

@@ -35,7 +35,7 @@ const maxResponseLength = 16_384
  * for all tenants of the server, the credentials are kept per tenant.
  */
 export class PasskeyMethod implements AuthenticationMethod {
-  readonly id = 'passkey'
+  readonly id = passkeyProvider
   readonly actions = ['register', 'sign_in'] as const
   readonly #credentials: PasskeyCredentialStore
   readonly #clock: Clock
