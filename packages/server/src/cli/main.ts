@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig } from '../config/config.ts'
 import type { Services } from '../domain/services.ts'
 import { AppError } from '../errors/app-error.ts'
 import { type Command, CommandContext, type CommandGroup, type OptionSpec, UsageError } from './command.ts'
+import { accountCommands } from './commands/accounts.ts'
 import { appleCommands } from './commands/apple.ts'
 import { clientCommands } from './commands/clients.ts'
 import { deviceCommands } from './commands/devices.ts'
@@ -20,6 +21,7 @@ const entries: Readonly<Record<string, Command | CommandGroup>> = {
   clients: clientCommands,
   resources: resourceCommands,
   devices: deviceCommands,
+  accounts: accountCommands,
   keys: keyCommands,
   apple: appleCommands,
   gc: gcCommand,

@@ -11,6 +11,7 @@ import { PasskeyMethod } from '../login/passkey-method.ts'
 import { PasswordMethod } from '../login/password-method.ts'
 import { UpstreamOIDCMethod } from '../login/upstream-oidc-method.ts'
 import type { Store } from '../store/stores.ts'
+import { AccountManager } from './account-manager.ts'
 import { AuthorizationCodeManager } from './authorization-code-manager.ts'
 import { ClientManager } from './client-manager.ts'
 import { type Clock, systemClock } from './clock.ts'
@@ -51,6 +52,7 @@ export interface Services {
   tokens: TokenManager
   refreshTokens: RefreshTokenManager
   devices: DeviceManager
+  accounts: AccountManager
   profiles: ProfileManager
   dpop: DPoPVerifier
   rateLimiter: RateLimiter
@@ -115,6 +117,7 @@ export function createServices(options: ServiceOptions): Services {
     tokens,
     refreshTokens,
     devices: new DeviceManager({ store, clock, refreshTokens }),
+    accounts: new AccountManager({ store }),
     profiles,
     dpop: new DPoPVerifier({
       replayCache: options.ephemeral,

@@ -19,4 +19,6 @@ export interface IdentityStore {
    * failing, so the loser learns it lost without aborting its transaction.
    */
   createIfAbsent(identity: Identity): Promise<boolean>
+  /** False when there is no such identity. */
+  delete(tenantId: string, provider: string, subject: string): Promise<boolean>
 }

@@ -19,4 +19,8 @@ export interface PasskeyCredentialStore {
   createIfAbsent(credential: PasskeyCredential): Promise<boolean>
   /** Records a sign-in: the authenticator's new counter and when. */
   recordUse(tenantId: string, credentialId: string, use: { counter: number; usedAt: number }): Promise<void>
+  /** The credentials of these user handles, oldest first. */
+  listForUserHandles(tenantId: string, userHandles: readonly string[]): Promise<PasskeyCredential[]>
+  /** False when there is no such credential. */
+  delete(tenantId: string, credentialId: string): Promise<boolean>
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { loadConfig } from '../../src/config/config.ts'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { closeServices, openServices } from '../../src/runtime.ts'
 import { onramp, onrampJSON } from './cli-harness.ts'
 
@@ -340,5 +341,79 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
     assert.equal(text.code, 0)
     assert.equal(text.stdout, 'No devices in tenant "empty".\n')
     assert.deepEqual(await onrampJSON(['devices', 'list', '--tenant', 'empty'], env), { devices: [] })
+  })
+
+  it('shows an account by email or identity, and removes its passkey', async () => {
+    await onrampJSON(['tenants', 'create', 'people'], env)
+    const services = await openServices(loadConfig({ env, argv: [] }))
+    try {
+      const profileId = timeOrderedId()
+      await services.store.profiles.create({
+        id: profileId,
+        tenantId: 'people',
+        kind: 'identified',
+        createdAt: 1_795_000_000,
+        lastActiveAt: 1_795_000_000,
+        attachedAt: undefined,
+      })
+      for (const [provider, subject] of [
+        ['local', 'ann@example.com'],
+        ['passkey', 'aGFuZGxl'],
+      ]) {
+        await services.store.identities.createIfAbsent({
+          id: timeOrderedId(),
+          tenantId: 'people',
+          provider: provider!,
+          subject: subject!,
+          profileId,
+          createdAt: 1_795_000_000,
+        })
+      }
+      await services.store.passkeyCredentials.createIfAbsent({
+        tenantId: 'people',
+        credentialId: 'Y3JlZA',
+        userHandle: 'aGFuZGxl',
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: [],
+        createdAt: 1_795_000_000,
+        lastUsedAt: undefined,
+      })
+    } finally {
+      await closeServices(services)
+    }
+    const shown = await onramp(['accounts', 'show', '--tenant', 'people', '--email', 'Ann@Example.com'], env)
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.match(shown.stdout, /^signs in with: +local:ann@example\.com,passkey:aGFuZGxl$/m)
+    assert.match(shown.stdout, /^passkeys: +Y3JlZA$/m)
+    const byIdentity = await onrampJSON(
+      ['accounts', 'show', '--tenant', 'people', '--identity', 'passkey:aGFuZGxl'],
+      env,
+    )
+    assert.equal(byIdentity.passkeys[0].credential_id, 'Y3JlZA')
+    const both = await onramp(
+      ['accounts', 'show', '--tenant', 'people', '--email', 'a@b.c', '--profile', 'x'],
+      env,
+    )
+    assert.equal(both.code, 2)
+    const removed = await onramp(
+      [
+        'accounts',
+        'remove-passkey',
+        '--tenant',
+        'people',
+        '--profile',
+        byIdentity.profile_id,
+        '--credential',
+        'Y3JlZA',
+      ],
+      env,
+    )
+    assert.equal(removed.code, 0, removed.stderr)
+    const after = await onrampJSON(
+      ['accounts', 'show', '--tenant', 'people', '--profile', byIdentity.profile_id],
+      env,
+    )
+    assert.deepEqual([after.passkeys, after.identities.length], [[], 1])
   })
 })

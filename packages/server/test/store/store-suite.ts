@@ -1220,6 +1220,12 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store().identities.listForProfile(tenant.id, profile.id), [identity, passkey])
         assert.deepEqual(await store().identities.listForProfile(other.tenant.id, profile.id), [])
         assert.equal(await store().identities.find(tenant.id, 'oidc:google', identity.subject), undefined)
+
+        // Delete takes one identity: not the same subject of another provider or tenant.
+        assert.equal(await store().identities.delete(tenant.id, 'passkey', identity.subject), true)
+        assert.equal(await store().identities.delete(tenant.id, 'passkey', identity.subject), false)
+        assert.deepEqual(await store().identities.listForProfile(tenant.id, profile.id), [identity])
+        assert.deepEqual(await store().identities.find(other.tenant.id, 'local', identity.subject), elsewhere)
       })
 
       it('of two transactions linking one subject at once, exactly one wins; the other still commits', async () => {
@@ -1359,6 +1365,40 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         const used = await store().passkeyCredentials.get(tenant.id, credential.credentialId)
         assert.deepEqual(used, { ...credential, counter: 7, lastUsedAt: LATER })
         assertNumbers(used!, ['counter', 'createdAt', 'lastUsedAt'])
+      })
+
+      it('list by user handles, oldest first, and delete one', async () => {
+        const tenant = await newTenant()
+        const [first, second] = [uid('handle'), uid('handle')]
+        const credentialOf = (userHandle: string, createdAt: number): PasskeyCredential => ({
+          tenantId: tenant.id,
+          credentialId: uid('cred'),
+          userHandle,
+          publicKey: 'pQECAyYgASFYIA',
+          counter: 0,
+          transports: [],
+          createdAt,
+          lastUsedAt: undefined,
+        })
+        const [newer, older, another] = [
+          credentialOf(first, LATER),
+          credentialOf(first, NOW),
+          credentialOf(second, NOW),
+        ]
+        for (const credential of [newer, older, another])
+          assert.equal(await store().passkeyCredentials.createIfAbsent(credential), true)
+        assert.deepEqual(await store().passkeyCredentials.listForUserHandles(tenant.id, [first]), [
+          older,
+          newer,
+        ])
+        assert.deepEqual(await store().passkeyCredentials.listForUserHandles(tenant.id, []), [])
+        assert.equal(
+          (await store().passkeyCredentials.listForUserHandles(tenant.id, [first, second])).length,
+          3,
+        )
+        assert.equal(await store().passkeyCredentials.delete(tenant.id, older.credentialId), true)
+        assert.equal(await store().passkeyCredentials.delete(tenant.id, older.credentialId), false)
+        assert.deepEqual(await store().passkeyCredentials.listForUserHandles(tenant.id, [first]), [newer])
       })
     })
 

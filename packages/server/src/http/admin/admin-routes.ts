@@ -4,6 +4,7 @@ import { appleAdminRoutes } from '../../apple/http/admin-routes.ts'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { type AppOptions, createHTTPServer } from '../app.ts'
+import { accountRoutes } from './account-routes.ts'
 import { clientRoutes } from './client-routes.ts'
 import { deviceRoutes } from './device-routes.ts'
 import { keyRoutes } from './key-routes.ts'
@@ -38,6 +39,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ad
           clientRoutes(tenantScope, services)
           resourceRoutes(tenantScope, services)
           deviceRoutes(tenantScope, services)
+          accountRoutes(tenantScope, services)
           keyRoutes(tenantScope, services)
           appleAdminRoutes(tenantScope, services)
         },

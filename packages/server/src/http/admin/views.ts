@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import type { Account } from '../../domain/account-manager.ts'
 import { attributeLimitsOf } from '../../domain/profile-manager.ts'
 import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/client-store.ts'
 import type { Device } from '../../store/device-store.ts'
@@ -168,6 +169,50 @@ export function resourceView(resource: Resource): Static<typeof ResourceView> {
     ...(resource.accessTokenTtl !== undefined && { access_token_ttl: resource.accessTokenTtl }),
     has_secret: resource.secretHash !== undefined,
     created_at: resource.createdAt,
+  }
+}
+
+export const AccountView = Type.Object({
+  profile_id: Type.String(),
+  kind: Type.String(),
+  created_at: Timestamp,
+  last_active_at: Timestamp,
+  attached_at: Type.Optional(Timestamp),
+  /** How the person signs in: `local` (email), `passkey` (user handle) or `oidc:{name}`. */
+  identities: Type.Array(
+    Type.Object({ provider: Type.String(), subject: Type.String(), created_at: Timestamp }),
+  ),
+  /** Their passkeys: never the public key. */
+  passkeys: Type.Array(
+    Type.Object({
+      credential_id: Type.String(),
+      user_handle: Type.String(),
+      transports: Type.Array(Type.String()),
+      created_at: Timestamp,
+      last_used_at: Type.Optional(Timestamp),
+    }),
+  ),
+})
+
+export function accountView({ profile, identities, passkeys }: Account): Static<typeof AccountView> {
+  return {
+    profile_id: profile.id,
+    kind: profile.kind,
+    created_at: profile.createdAt,
+    last_active_at: profile.lastActiveAt,
+    ...(profile.attachedAt !== undefined && { attached_at: profile.attachedAt }),
+    identities: identities.map((i) => ({
+      provider: i.provider,
+      subject: i.subject,
+      created_at: i.createdAt,
+    })),
+    passkeys: passkeys.map((p) => ({
+      credential_id: p.credentialId,
+      user_handle: p.userHandle,
+      transports: p.transports,
+      created_at: p.createdAt,
+      ...(p.lastUsedAt !== undefined && { last_used_at: p.lastUsedAt }),
+    })),
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Identity, IdentityStore } from '../identity-store.ts'
 import type { IdentitiesTable } from '../tables/identities.ts'
-import type { Executor } from './executor.ts'
+import { affected, type Executor } from './executor.ts'
 
 export class KyselyIdentityStore implements IdentityStore {
   readonly #db: Executor
@@ -46,6 +46,16 @@ export class KyselyIdentityStore implements IdentityStore {
       .returning('id')
       .executeTakeFirst()
     return inserted !== undefined
+  }
+
+  async delete(tenantId: string, provider: string, subject: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('identities')
+      .where('tenant_id', '=', tenantId)
+      .where('provider', '=', provider)
+      .where('subject', '=', subject)
+      .executeTakeFirst()
+    return affected(result) > 0
   }
 }
 

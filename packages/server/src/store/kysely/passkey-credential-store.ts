@@ -1,5 +1,7 @@
+import type { Selectable } from 'kysely'
 import type { PasskeyCredential, PasskeyCredentialStore } from '../passkey-credential-store.ts'
-import type { Executor } from './executor.ts'
+import type { PasskeyCredentialsTable } from '../tables/passkey-credentials.ts'
+import { affected, type Executor } from './executor.ts'
 
 export class KyselyPasskeyCredentialStore implements PasskeyCredentialStore {
   readonly #db: Executor
@@ -14,18 +16,7 @@ export class KyselyPasskeyCredentialStore implements PasskeyCredentialStore {
       .where('tenant_id', '=', tenantId)
       .where('credential_id', '=', credentialId)
       .executeTakeFirst()
-    return (
-      row && {
-        tenantId: row.tenant_id,
-        credentialId: row.credential_id,
-        userHandle: row.user_handle,
-        publicKey: row.public_key,
-        counter: Number(row.counter),
-        transports: JSON.parse(row.transports) as string[],
-        createdAt: Number(row.created_at),
-        lastUsedAt: row.last_used_at === null ? undefined : Number(row.last_used_at),
-      }
-    )
+    return row && toCredential(row)
   }
 
   async createIfAbsent(credential: PasskeyCredential): Promise<boolean> {
@@ -58,5 +49,40 @@ export class KyselyPasskeyCredentialStore implements PasskeyCredentialStore {
       .where('tenant_id', '=', tenantId)
       .where('credential_id', '=', credentialId)
       .execute()
+  }
+
+  async listForUserHandles(tenantId: string, userHandles: readonly string[]): Promise<PasskeyCredential[]> {
+    if (userHandles.length === 0) return []
+    const rows = await this.#db
+      .selectFrom('passkey_credentials')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_handle', 'in', userHandles)
+      .orderBy('created_at')
+      .orderBy('credential_id')
+      .execute()
+    return rows.map(toCredential)
+  }
+
+  async delete(tenantId: string, credentialId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('passkey_credentials')
+      .where('tenant_id', '=', tenantId)
+      .where('credential_id', '=', credentialId)
+      .executeTakeFirst()
+    return affected(result) > 0
+  }
+}
+
+function toCredential(row: Selectable<PasskeyCredentialsTable>): PasskeyCredential {
+  return {
+    tenantId: row.tenant_id,
+    credentialId: row.credential_id,
+    userHandle: row.user_handle,
+    publicKey: row.public_key,
+    counter: Number(row.counter),
+    transports: JSON.parse(row.transports) as string[],
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at === null ? undefined : Number(row.last_used_at),
   }
 }

@@ -1,0 +1,64 @@
+import { AppError } from '../errors/app-error.ts'
+import { passkeyProvider } from '../login/passkey-method.ts'
+import type { Identity } from '../store/identity-store.ts'
+import type { PasskeyCredential } from '../store/passkey-credential-store.ts'
+import type { Profile } from '../store/profile-store.ts'
+import type { Store } from '../store/stores.ts'
+import { normalizeEmail } from './local-account-manager.ts'
+
+/** A person's account as administrators see it: the profile, how they sign in, their passkeys. */
+export interface Account {
+  profile: Profile
+  identities: Identity[]
+  passkeys: PasskeyCredential[]
+}
+
+/**
+ * People's accounts for administrators: a profile with its identities and passkeys, found by its
+ * id or by one of its identities, and the removal of a passkey (a lost or replaced device). Tokens
+ * are the devices' business (`DeviceManager`), attributes the profile's (`ProfileManager`).
+ */
+export class AccountManager {
+  readonly #store: Store
+
+  constructor(options: { store: Store }) {
+    this.#store = options.store
+  }
+
+  async get(tenantId: string, profileId: string): Promise<Account> {
+    const profile = await this.#store.profiles.get(tenantId, profileId)
+    if (!profile) throw new AppError('not_found', `profile "${profileId}" does not exist`)
+    const identities = await this.#store.identities.listForProfile(tenantId, profileId)
+    const handles = identities.filter((i) => i.provider === passkeyProvider).map((i) => i.subject)
+    return {
+      profile,
+      identities,
+      passkeys: await this.#store.passkeyCredentials.listForUserHandles(tenantId, handles),
+    }
+  }
+
+  /** The account an identity belongs to; a local account's subject is its email, in any case. */
+  async findByIdentity(tenantId: string, provider: string, subject: string): Promise<Account> {
+    const key = provider === 'local' ? (normalizeEmail(subject) ?? subject) : subject
+    const identity = await this.#store.identities.find(tenantId, provider, key)
+    if (!identity) throw new AppError('not_found', `no account signs in as ${provider} "${subject}"`)
+    return this.get(tenantId, identity.profileId)
+  }
+
+  /**
+   * Removes one of the account's passkeys: it signs in no more. Its identity goes with the last
+   * passkey of its user handle, so the account is offered a passkey again.
+   */
+  async removePasskey(tenantId: string, profileId: string, credentialId: string): Promise<void> {
+    await this.#store.transaction(async (stores) => {
+      const credential = await stores.passkeyCredentials.get(tenantId, credentialId)
+      const identity =
+        credential && (await stores.identities.find(tenantId, passkeyProvider, credential.userHandle))
+      if (!credential || identity?.profileId !== profileId)
+        throw new AppError('not_found', `profile "${profileId}" has no passkey "${credentialId}"`)
+      await stores.passkeyCredentials.delete(tenantId, credentialId)
+      const left = await stores.passkeyCredentials.listForUserHandles(tenantId, [credential.userHandle])
+      if (left.length === 0) await stores.identities.delete(tenantId, passkeyProvider, credential.userHandle)
+    })
+  }
+}

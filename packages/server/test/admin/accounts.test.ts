@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
+import type { PasskeyCredential } from '../../src/store/passkey-credential-store.ts'
+import { enrollAnonymous, startTestServer, type TestServer, uniqueId } from './admin-harness.ts'
+
+describe('admin API: accounts', () => {
+  let server: TestServer
+  let tenant: string
+  before(async () => {
+    server = await startTestServer()
+    tenant = uniqueId('t')
+    await server.admin('POST', '/tenants', { body: { id: tenant } })
+    await server.admin('POST', `/tenants/${tenant}/clients`, { body: { client_id: 'app', type: 'public' } })
+  })
+  after(async () => {
+    await server?.close()
+  })
+
+  /** A person who signs in with an email and with passkeys of one user handle. */
+  async function person(
+    passkeys: number,
+  ): Promise<{ profileId: string; email: string; credentials: string[] }> {
+    const { store } = server.runtime.services
+    const profileId = timeOrderedId()
+    const email = `${uniqueId('ann')}@example.com`
+    const handle = uniqueId('handle')
+    await store.profiles.create({
+      id: profileId,
+      tenantId: tenant,
+      kind: 'identified',
+      createdAt: 1_795_000_000,
+      lastActiveAt: 1_795_000_100,
+      attachedAt: undefined,
+    })
+    for (const [provider, subject] of [
+      ['local', email],
+      ['passkey', handle],
+    ] as const) {
+      await store.identities.createIfAbsent({
+        id: timeOrderedId(),
+        tenantId: tenant,
+        provider,
+        subject,
+        profileId,
+        createdAt: 1_795_000_000,
+      })
+    }
+    const credentials: string[] = []
+    for (let i = 0; i < passkeys; i++) {
+      const credential: PasskeyCredential = {
+        tenantId: tenant,
+        credentialId: uniqueId('cred'),
+        userHandle: handle,
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: ['internal'],
+        createdAt: 1_795_000_000 + i,
+        lastUsedAt: undefined,
+      }
+      await store.passkeyCredentials.createIfAbsent(credential)
+      credentials.push(credential.credentialId)
+    }
+    return { profileId, email, credentials }
+  }
+
+  it('shows an account by profile id or by an identity, with how it signs in and its passkeys', async () => {
+    const { profileId, email, credentials } = await person(2)
+    const byId = await server.admin('GET', `/tenants/${tenant}/accounts/${profileId}`)
+    assert.equal(byId.status, 200, JSON.stringify(byId.body))
+    assert.equal(byId.body.profile_id, profileId)
+    assert.equal(byId.body.kind, 'identified')
+    assert.equal(byId.body.last_active_at, 1_795_000_100)
+    assert.deepEqual(
+      byId.body.identities.map((i: { provider: string }) => i.provider),
+      ['local', 'passkey'],
+    )
+    assert.deepEqual(
+      byId.body.passkeys.map((p: { credential_id: string }) => p.credential_id),
+      credentials,
+    )
+    assert.equal('public_key' in byId.body.passkeys[0], false)
+
+    const query = new URLSearchParams({ provider: 'local', subject: email.toUpperCase() })
+    const byEmail = await server.admin('GET', `/tenants/${tenant}/accounts?${query}`)
+    assert.deepEqual(byEmail.body, byId.body)
+
+    const anonymous = await enrollAnonymous(server, tenant, 'app')
+    const device = await server.admin('GET', `/tenants/${tenant}/devices/${anonymous.deviceId}`)
+    const anonymousAccount = await server.admin(
+      'GET',
+      `/tenants/${tenant}/accounts/${device.body.profile_id}`,
+    )
+    assert.equal(anonymousAccount.body.kind, 'anonymous')
+    assert.deepEqual([anonymousAccount.body.identities, anonymousAccount.body.passkeys], [[], []])
+  })
+
+  it('answers 404 for unknown accounts and identities, 400 for a lookup without both parts', async () => {
+    assert.equal((await server.admin('GET', `/tenants/${tenant}/accounts/${timeOrderedId()}`)).status, 404)
+    const nobody = new URLSearchParams({ provider: 'local', subject: 'nobody@example.com' })
+    assert.equal((await server.admin('GET', `/tenants/${tenant}/accounts?${nobody}`)).status, 404)
+    const partial = await server.admin('GET', `/tenants/${tenant}/accounts?provider=local`)
+    assert.equal(partial.status, 400)
+    assert.equal(partial.body.error, 'invalid_input')
+  })
+
+  it('removes passkeys one by one; the last takes its identity along; never another account’s', async () => {
+    const { profileId, credentials } = await person(2)
+    const other = await person(1)
+    const foreign = await server.admin(
+      'DELETE',
+      `/tenants/${tenant}/accounts/${profileId}/passkeys/${other.credentials[0]}`,
+    )
+    assert.equal(foreign.status, 404)
+    assert.ok(await server.runtime.services.store.passkeyCredentials.get(tenant, other.credentials[0]!))
+
+    const first = await server.admin(
+      'DELETE',
+      `/tenants/${tenant}/accounts/${profileId}/passkeys/${credentials[0]}`,
+    )
+    assert.equal(first.status, 204)
+    let account = (await server.admin('GET', `/tenants/${tenant}/accounts/${profileId}`)).body
+    assert.deepEqual(
+      account.passkeys.map((p: { credential_id: string }) => p.credential_id),
+      [credentials[1]],
+    )
+    assert.equal(account.identities.length, 2, 'the user handle still has a passkey')
+
+    const last = await server.admin(
+      'DELETE',
+      `/tenants/${tenant}/accounts/${profileId}/passkeys/${credentials[1]}`,
+    )
+    assert.equal(last.status, 204)
+    account = (await server.admin('GET', `/tenants/${tenant}/accounts/${profileId}`)).body
+    assert.deepEqual(account.passkeys, [])
+    assert.deepEqual(
+      account.identities.map((i: { provider: string }) => i.provider),
+      ['local'],
+    )
+    const again = await server.admin(
+      'DELETE',
+      `/tenants/${tenant}/accounts/${profileId}/passkeys/${credentials[1]}`,
+    )
+    assert.equal(again.status, 404)
+  })
+})
