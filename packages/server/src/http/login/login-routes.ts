@@ -59,6 +59,8 @@ const screens: Readonly<Record<string, LoginScreen>> = { 'sign-in': 'sign_in', '
 export function loginRoutes(app: FastifyInstance, services: Services): void {
   app.register(async (login) => {
     login.setErrorHandler((error: FastifyError, request, reply) => {
+      // The interaction ended (another tab, expiry) while this request was on its way.
+      if (error instanceof InteractionGone) return sendGone(services, request, reply)
       // A sign-in form (an older tab's) while the login offers a passkey: show the offer.
       if (error instanceof PasskeyOfferPending) return redirect(reply, loginURL(services, request))
       let status =
@@ -92,13 +94,8 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       if (!screen) throw new AppError('not_found', 'no such page')
       const found = await currentInteraction(services, request)
       if (!found) return sendGone(services, request, reply)
-      try {
-        const interaction = await services.login.show(found, screen)
-        return renderLogin(services, request, reply, interaction, { screen })
-      } catch (error) {
-        if (error instanceof InteractionGone) return sendGone(services, request, reply)
-        throw error
-      }
+      const interaction = await services.login.show(found, screen)
+      return renderLogin(services, request, reply, interaction, { screen })
     })
 
     for (const [path, screen] of Object.entries(screens)) {
@@ -106,25 +103,20 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         const checked = await checkedInteraction(services, request, reply)
         if (!checked) return reply
         const { csrf_token: _, ...fields } = request.body as Record<string, string>
-        try {
-          const outcome = await services.login.submit(request.tenant, checked, {
-            method: 'password',
-            action: screen,
-            fields,
-            clientIP: request.ip,
-          })
-          if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
-          if (outcome.type === 'round_trip') return redirect(reply, outcome.location)
-          if (outcome.type === 'passkey_offer') return redirect(reply, loginURL(services, request))
-          return renderLogin(services, request, reply, checked, {
-            screen,
-            email: fields.email,
-            rejection: outcome.rejection,
-          })
-        } catch (error) {
-          if (error instanceof InteractionGone) return sendGone(services, request, reply)
-          throw error
-        }
+        const outcome = await services.login.submit(request.tenant, checked, {
+          method: 'password',
+          action: screen,
+          fields,
+          clientIP: request.ip,
+        })
+        if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
+        if (outcome.type === 'round_trip') return redirect(reply, outcome.location)
+        if (outcome.type === 'passkey_offer') return redirect(reply, loginURL(services, request))
+        return renderLogin(services, request, reply, checked, {
+          screen,
+          email: fields.email,
+          rejection: outcome.rejection,
+        })
       })
     }
 
@@ -135,8 +127,11 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         const checked = await checkedInteraction(services, request, reply)
         if (!checked) return reply
         const { name } = request.params as { name: string }
-        return settle(services, request, reply, () =>
-          services.login.submit(request.tenant, checked, {
+        return settle(
+          services,
+          request,
+          reply,
+          await services.login.submit(request.tenant, checked, {
             method: services.upstreamLogin.id,
             action: 'redirect',
             fields: { provider: name },
@@ -154,8 +149,14 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       const { name } = request.params as { name: string }
       const query = (request.raw.url ?? '').split('?')[1] ?? ''
       const returnURL = new URL(`${services.upstreamLogin.callbackURL(request.tenant.id, name)}?${query}`)
-      return settle(services, request, reply, () =>
-        services.login.resume(request.tenant, interaction, { method: services.upstreamLogin.id, returnURL }),
+      return settle(
+        services,
+        request,
+        reply,
+        await services.login.resume(request.tenant, interaction, {
+          method: services.upstreamLogin.id,
+          returnURL,
+        }),
       )
     })
 
@@ -164,25 +165,23 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
       const { csrf_token: _, action = '', ...fields } = request.body as Record<string, string>
-      try {
-        const options = await services.login.begin(request.tenant, checked, {
-          method: 'passkey',
-          action,
-          fields,
-        })
-        return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
-      } catch (error) {
-        if (error instanceof InteractionGone) return sendGone(services, request, reply)
-        throw error
-      }
+      const options = await services.login.begin(request.tenant, checked, {
+        method: 'passkey',
+        action,
+        fields,
+      })
+      return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
     })
 
     login.post('/login/passkey', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
       const { csrf_token: _, action = '', ...fields } = request.body as Record<string, string>
-      return settle(services, request, reply, () =>
-        services.login.submit(request.tenant, checked, {
+      return settle(
+        services,
+        request,
+        reply,
+        await services.login.submit(request.tenant, checked, {
           method: 'passkey',
           action,
           fields,
@@ -196,45 +195,33 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
     login.post('/login/passkey-offer/options', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
-      try {
-        const options = await services.login.beginOfferedPasskey(request.tenant, checked)
-        return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
-      } catch (error) {
-        if (error instanceof InteractionGone) return sendGone(services, request, reply)
-        throw error
-      }
+      const options = await services.login.beginOfferedPasskey(request.tenant, checked)
+      return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
     })
 
     login.post('/login/passkey-offer', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
       const { csrf_token: _, ...fields } = request.body as Record<string, string>
-      return settle(services, request, reply, () =>
-        services.login.addOfferedPasskey(request.tenant, checked, { fields, clientIP: request.ip }),
+      return settle(
+        services,
+        request,
+        reply,
+        await services.login.addOfferedPasskey(request.tenant, checked, { fields, clientIP: request.ip }),
       )
     })
 
     login.post('/login/passkey-offer/decline', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
-      try {
-        const location = await services.login.declineOfferedPasskey(request.tenant, checked)
-        return completed(services, request, reply, location)
-      } catch (error) {
-        if (error instanceof InteractionGone) return sendGone(services, request, reply)
-        throw error
-      }
+      const location = await services.login.declineOfferedPasskey(request.tenant, checked)
+      return completed(services, request, reply, location)
     })
 
     login.post('/login/cancel', formOptions, async (request, reply) => {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
-      try {
-        return completed(services, request, reply, await services.login.cancel(request.tenant, checked))
-      } catch (error) {
-        if (error instanceof InteractionGone) return sendGone(services, request, reply)
-        throw error
-      }
+      return completed(services, request, reply, await services.login.cancel(request.tenant, checked))
     })
 
     login.get('/login/assets/login.css', options, async (_request, reply) =>
@@ -253,34 +240,28 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
   })
 }
 
-/** Sends the browser where a submission or a return leads, or back to the sign-in form with why not. */
-async function settle(
+/** Sends the browser where a submission or a return leads, or back to its page with why not. */
+function settle(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
-  run: () => Promise<SubmitOutcome>,
-): Promise<FastifyReply> {
-  try {
-    const outcome = await run()
-    switch (outcome.type) {
-      case 'redirect':
-        return completed(services, request, reply, outcome.location)
-      case 'round_trip':
-        return redirect(reply, outcome.location)
-      case 'passkey_offer':
-        return redirect(reply, loginURL(services, request))
-      case 'rejected':
-        if (outcome.rejection.detail !== undefined) {
-          request.log.warn(
-            { tenant: request.tenant.id, reason: outcome.rejection.reason, detail: outcome.rejection.detail },
-            'upstream sign-in failed',
-          )
-        }
-        return renderInteraction(services, request, reply, outcome.interaction, outcome.rejection)
-    }
-  } catch (error) {
-    if (error instanceof InteractionGone) return sendGone(services, request, reply)
-    throw error
+  outcome: SubmitOutcome,
+): FastifyReply | Promise<FastifyReply> {
+  switch (outcome.type) {
+    case 'redirect':
+      return completed(services, request, reply, outcome.location)
+    case 'round_trip':
+      return redirect(reply, outcome.location)
+    case 'passkey_offer':
+      return redirect(reply, loginURL(services, request))
+    case 'rejected':
+      if (outcome.rejection.detail !== undefined) {
+        request.log.warn(
+          { tenant: request.tenant.id, reason: outcome.rejection.reason, detail: outcome.rejection.detail },
+          'upstream sign-in failed',
+        )
+      }
+      return renderInteraction(services, request, reply, outcome.interaction, outcome.rejection)
   }
 }
 
