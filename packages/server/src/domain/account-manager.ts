@@ -28,7 +28,10 @@ export class AccountManager {
   async get(tenantId: string, profileId: string): Promise<Account> {
     const profile = await this.#store.profiles.get(tenantId, profileId)
     if (!profile) throw new AppError('not_found', `profile "${profileId}" does not exist`)
-    const identities = await this.#store.identities.listForProfile(tenantId, profileId)
+    // By provider and subject: identities made in one millisecond have no order of their own.
+    const identities = (await this.#store.identities.listForProfile(tenantId, profileId)).sort(
+      (a, b) => a.provider.localeCompare(b.provider) || a.subject.localeCompare(b.subject),
+    )
     const handles = identities.filter((i) => i.provider === passkeyProvider).map((i) => i.subject)
     return {
       profile,
