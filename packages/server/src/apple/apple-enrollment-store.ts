@@ -62,8 +62,12 @@ export interface AppleEnrollment {
 }
 
 export type AppleEnrollmentPatch = Partial<
-  Pick<AppleEnrollment, 'grantId' | 'status' | 'push' | 'lastSeenAt' | 'checkedOutAt' | 'sealedUnlockToken'>
-> & { device?: Partial<AppleDeviceFacts> }
+  Pick<AppleEnrollment, 'grantId' | 'status' | 'lastSeenAt' | 'checkedOutAt' | 'sealedUnlockToken'>
+> & {
+  device?: Partial<AppleDeviceFacts>
+  /** A new push target; null forgets it (APNs said the token is no longer valid). */
+  push?: ApplePushTarget | null
+}
 
 export interface AppleEnrollmentStore {
   get(tenantId: string, id: string): Promise<AppleEnrollment | undefined>

@@ -8,7 +8,12 @@ import type { AppleAuthorizer, AppleBearer } from './apple-authorization.ts'
 import type { AppleCommand, AppleCommandStatus } from './apple-command-store.ts'
 import type { AppleConfigManager } from './apple-config-manager.ts'
 import type { AppleConfig } from './apple-config-store.ts'
-import type { AppleDeviceFacts, AppleEnrollment, AppleEnrollmentPatch } from './apple-enrollment-store.ts'
+import type {
+  AppleDeviceFacts,
+  AppleEnrollment,
+  AppleEnrollmentPatch,
+  ApplePushTarget,
+} from './apple-enrollment-store.ts'
 import { checkMessageSignature } from './message-signature.ts'
 import {
   buildPlist,
@@ -210,12 +215,25 @@ export class AppleMdmManager {
       await stores.appleCommands.create(queued)
       return found
     })
-    if (enrollment.push) {
-      const config = await this.#configs.find(tenantId)
-      const credentials = config && this.#configs.pushCredentials(config)
-      await this.#push.notify(enrollment.push, { tenantId, enrollmentId, credentials, log: context.log })
-    }
+    if (enrollment.push) await this.#wake(enrollment, enrollment.push, context.log)
     return queued
+  }
+
+  /**
+   * Pushes to the device. A token APNs no longer takes is forgotten, unless the device sent
+   * another meanwhile: it is not pushed to again until its next `TokenUpdate`.
+   */
+  async #wake(enrollment: AppleEnrollment, target: ApplePushTarget, log: PushLog): Promise<void> {
+    const { tenantId, id: enrollmentId } = enrollment
+    const config = await this.#configs.find(tenantId)
+    const credentials = config && this.#configs.pushCredentials(config)
+    const outcome = await this.#push.notify(target, { tenantId, enrollmentId, credentials, log })
+    if (outcome !== 'unregistered') return
+    await this.#store.transaction(async (stores) => {
+      const current = await stores.appleEnrollments.get(tenantId, enrollmentId)
+      if (current?.push?.token === target.token)
+        await stores.appleEnrollments.update(tenantId, enrollmentId, { push: null }, this.#clock.now())
+    })
   }
 
   /**

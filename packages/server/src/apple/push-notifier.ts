@@ -25,8 +25,16 @@ export interface PushLog {
 }
 
 /**
+ * What became of a push: `sent`; `not_configured` (no push certificate); `unregistered` (APNs
+ * answered 410: the token is no longer valid for the topic, and must not be pushed to again);
+ * `refused` (any other answer) or `failed` (no answer).
+ */
+export type PushOutcome = 'sent' | 'not_configured' | 'unregistered' | 'refused' | 'failed'
+
+/**
  * Wakes a device so that it fetches its queued commands. Delivery failures must not fail the
- * command: the device also checks in by itself, so `notify` reports them to the log and returns.
+ * command: the device also checks in by itself, so `notify` reports them to the log and says
+ * what became of the push, never throwing.
  */
 export interface PushNotifier {
   notify(
@@ -37,7 +45,7 @@ export interface PushNotifier {
       credentials: PushCredentials | undefined
       log: PushLog
     },
-  ): Promise<void>
+  ): Promise<PushOutcome>
 }
 
 /** How long one push may take, connection included, before it is given up. */
@@ -71,21 +79,26 @@ export class ApnsPushNotifier implements PushNotifier {
       credentials: PushCredentials | undefined
       log: PushLog
     },
-  ): Promise<void> {
+  ): Promise<PushOutcome> {
     const fields = { tenant: context.tenantId, enrollment: context.enrollmentId, topic: target.topic }
     if (!context.credentials) {
       context.log.info(
         fields,
         'no APNs push certificate: the device fetches the command at its next check-in',
       )
-      return
+      return 'not_configured'
     }
     try {
       const { status, apnsId, reason } = await this.#push(target, context.credentials)
-      if (status === 200) context.log.info({ ...fields, apnsId }, 'APNs accepted the push')
-      else context.log.warn({ ...fields, status, reason }, 'APNs refused the push')
+      if (status === 200) {
+        context.log.info({ ...fields, apnsId }, 'APNs accepted the push')
+        return 'sent'
+      }
+      context.log.warn({ ...fields, status, reason }, 'APNs refused the push')
+      return status === 410 ? 'unregistered' : 'refused'
     } catch (error) {
       context.log.warn({ ...fields, error: (error as Error).message }, 'APNs push failed')
+      return 'failed'
     }
   }
 

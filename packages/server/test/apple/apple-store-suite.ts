@@ -265,6 +265,9 @@ export function defineAppleStoreSuite(
         )
         const left = await store().appleEnrollments.get(tenant.id, enrollment.id)
         assert.equal(left?.checkedOutAt, LATER)
+        assert.deepEqual(left?.push, push, 'a patch without push keeps it')
+        await store().appleEnrollments.update(tenant.id, enrollment.id, { push: null }, LATER)
+        assert.equal((await store().appleEnrollments.get(tenant.id, enrollment.id))?.push, undefined)
         assert.equal(
           await store().appleEnrollments.update(uid('other'), enrollment.id, { status: 'enrolled' }, NOW),
           false,

@@ -232,11 +232,9 @@ describe('Apple push over APNs', () => {
   })
 
   it('keeps the command when APNs refuses the push or cannot be reached', async () => {
-    standIn.answer = { status: 410, reason: 'Unregistered' }
-    const refused = await queue()
-    assert.equal(refused.status, 201)
+    standIn.answer = { status: 400, reason: 'BadDeviceToken' }
+    assert.equal((await queue()).status, 201)
     assert.equal(standIn.received.length, 2)
-    standIn.answer = { status: 200 }
     const warnings: object[] = []
     const log = { info: () => {}, warn: (fields: object) => warnings.push(fields) }
     const unreachable = new ApnsPushNotifier({
@@ -245,15 +243,39 @@ describe('Apple push over APNs', () => {
     const credentials = server.services.apple.configs.pushCredentials(
       await server.services.apple.configs.get(tenant),
     )
-    await unreachable.notify(
+    const outcome = await unreachable.notify(
       { topic, token: 'c0ffee00', magic: 'M' },
       { tenantId: tenant, enrollmentId, credentials, log },
     )
     unreachable.close()
+    assert.equal(outcome, 'failed')
     assert.equal(warnings.length, 1, 'a failed delivery is logged, not thrown')
     const idle = await device.connect({ Status: 'Idle' })
     assert.equal(idle.status, 200)
     assert.ok(idle.body.length > 0, 'the device still gets its commands when it checks in')
+    const enrollment = await admin(server, 'GET', `/tenants/${tenant}/apple/enrollments/${enrollmentId}`)
+    assert.equal(enrollment.body.push_topic, topic, 'a refusal other than 410 keeps the token')
+  })
+
+  it('forgets a token APNs no longer takes, until the device sends a new one', async () => {
+    standIn.answer = { status: 410, reason: 'Unregistered' }
+    assert.equal((await queue()).status, 201)
+    standIn.answer = { status: 200 }
+    const forgotten = await admin(server, 'GET', `/tenants/${tenant}/apple/enrollments/${enrollmentId}`)
+    assert.equal(forgotten.body.push_topic, undefined)
+    const pushes = standIn.received.length
+    assert.equal((await queue()).status, 201)
+    assert.equal(standIn.received.length, pushes, 'no push to a forgotten token')
+
+    const update = await device.checkIn({
+      MessageType: 'TokenUpdate',
+      Topic: topic,
+      Token: Buffer.from('c0ffee00d15ea5e6', 'hex'),
+      PushMagic: '5E2F3C0A-9B1D-4C7E-8F00-2D4B6A8C0E1F',
+    })
+    assert.equal(update.status, 200)
+    assert.equal((await queue()).status, 201)
+    assert.equal(standIn.received.at(-1)!.headers[':path'], '/3/device/c0ffee00d15ea5e6')
   })
 
   it('uses the sandbox for a development certificate', async () => {

@@ -78,9 +78,9 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
         ...(patch.checkedOutAt !== undefined && { checked_out_at: patch.checkedOutAt }),
         ...(patch.sealedUnlockToken !== undefined && { unlock_token: patch.sealedUnlockToken }),
         ...(patch.push !== undefined && {
-          topic: patch.push.topic,
-          push_token: patch.push.token,
-          push_magic: patch.push.magic,
+          topic: patch.push?.topic ?? null,
+          push_token: patch.push?.token ?? null,
+          push_magic: patch.push?.magic ?? null,
         }),
         ...Object.fromEntries(Object.entries(deviceColumns(device)).filter(([, value]) => value !== null)),
       })
