@@ -434,33 +434,19 @@ function renderInteraction(
   return renderPasskeyOffer(services, request, reply, interaction, rejection)
 }
 
-async function renderPasskeyOffer(
+function renderPasskeyOffer(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
   interaction: Interaction,
   rejection: Rejection | undefined,
 ): Promise<FastifyReply> {
-  const { tenant } = request
-  const client = await services.clients.find(tenant.id, interaction.request.clientId)
-  setPageSecurityHeaders(reply, {
-    formTargets: [cspSourceOf(interaction.request.redirectUri)],
-    scripts: 'self',
-  })
-  return sendPage(
-    reply,
-    rejection ? rejectionStatus[rejection.reason] : 200,
-    passkeyOfferPage({
-      frame: frame(services, tenant),
-      clientName: client?.name ?? interaction.request.clientId,
-      issuer: services.tokens.issuer(tenant.id),
-      csrfToken: interaction.csrfToken,
-      formError: rejection?.message,
-    }),
+  return sendInteractionPage(services, request, reply, interaction, { rejection }, (common) =>
+    passkeyOfferPage({ ...common, formError: rejection?.message }),
   )
 }
 
-async function renderLogin(
+function renderLogin(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -468,31 +454,47 @@ async function renderLogin(
   view: { screen: LoginScreen; email?: string | undefined; rejection?: Rejection },
 ): Promise<FastifyReply> {
   const { tenant } = request
-  const client = await services.clients.find(tenant.id, interaction.request.clientId)
   const { rejection } = view
   if (rejection?.retryAfter !== undefined) reply.header('retry-after', String(rejection.retryAfter))
-  setPageSecurityHeaders(reply, {
-    formTargets: [
-      cspSourceOf(interaction.request.redirectUri),
-      ...services.upstreamLogin.formTargets(tenant),
-    ],
-    scripts: 'self',
-  })
-  return sendPage(
-    reply,
-    rejection ? rejectionStatus[rejection.reason] : 200,
+  const formTargets = services.upstreamLogin.formTargets(tenant)
+  return sendInteractionPage(services, request, reply, interaction, { rejection, formTargets }, (common) =>
     loginPage({
-      frame: frame(services, tenant),
+      ...common,
       screen: view.screen,
-      clientName: client?.name ?? interaction.request.clientId,
-      issuer: services.tokens.issuer(tenant.id),
-      csrfToken: interaction.csrfToken,
       email: view.email ?? interaction.request.loginHint,
       formError: rejection?.message,
       fieldErrors: rejection?.fieldErrors ?? [],
       upstreamProviders: (tenant.settings.upstreamProviders ?? []).map((provider) => provider.name),
     }),
   )
+}
+
+/**
+ * A page of the interaction: what every one shows (the client's name, where forms post, the CSRF
+ * token), the status a rejection sets, and the security headers, whose form targets are the
+ * client's redirect and `formTargets`.
+ */
+async function sendInteractionPage(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  interaction: Interaction,
+  options: { rejection: Rejection | undefined; formTargets?: string[] },
+  render: (common: { frame: PageFrame; clientName: string; issuer: string; csrfToken: string }) => string,
+): Promise<FastifyReply> {
+  const { tenant } = request
+  const client = await services.clients.find(tenant.id, interaction.request.clientId)
+  setPageSecurityHeaders(reply, {
+    formTargets: [cspSourceOf(interaction.request.redirectUri), ...(options.formTargets ?? [])],
+    scripts: 'self',
+  })
+  const body = render({
+    frame: frame(services, tenant),
+    clientName: client?.name ?? interaction.request.clientId,
+    issuer: services.tokens.issuer(tenant.id),
+    csrfToken: interaction.csrfToken,
+  })
+  return sendPage(reply, options.rejection ? rejectionStatus[options.rejection.reason] : 200, body)
 }
 
 function completed(
