@@ -109,14 +109,8 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
           fields,
           clientIP: request.ip,
         })
-        if (outcome.type === 'redirect') return completed(services, request, reply, outcome.location)
-        if (outcome.type === 'round_trip') return redirect(reply, outcome.location)
-        if (outcome.type === 'passkey_offer') return redirect(reply, loginURL(services, request))
-        return renderLogin(services, request, reply, checked, {
-          screen,
-          email: fields.email,
-          rejection: outcome.rejection,
-        })
+        // A refused form comes back as it was posted, with its email.
+        return settle(services, request, reply, outcome, { screen, email: fields.email })
       })
     }
 
@@ -170,7 +164,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
         action,
         fields,
       })
-      return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
+      return sendCeremonyOptions(reply, options)
     })
 
     login.post('/login/passkey', formOptions, async (request, reply) => {
@@ -196,7 +190,7 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
       const checked = await checkedInteraction(services, request, reply)
       if (!checked) return reply
       const options = await services.login.beginOfferedPasskey(request.tenant, checked)
-      return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
+      return sendCeremonyOptions(reply, options)
     })
 
     login.post('/login/passkey-offer', formOptions, async (request, reply) => {
@@ -240,12 +234,16 @@ export function loginRoutes(app: FastifyInstance, services: Services): void {
   })
 }
 
-/** Sends the browser where a submission or a return leads, or back to its page with why not. */
+/**
+ * Sends the browser where a submission or a return leads, or back with why not: to `form` when
+ * given (the form that was posted), else to the page of where the interaction stands.
+ */
 function settle(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
   outcome: SubmitOutcome,
+  form?: { screen: LoginScreen; email: string | undefined },
 ): FastifyReply | Promise<FastifyReply> {
   switch (outcome.type) {
     case 'redirect':
@@ -261,6 +259,11 @@ function settle(
           'upstream sign-in failed',
         )
       }
+      if (form)
+        return renderLogin(services, request, reply, outcome.interaction, {
+          ...form,
+          rejection: outcome.rejection,
+        })
       return renderInteraction(services, request, reply, outcome.interaction, outcome.rejection)
   }
 }
@@ -517,6 +520,11 @@ function sendGone(services: Services, request: FastifyRequest, reply: FastifyRep
         'It expired, was cancelled or was finished in another window. Go back to the app and start again.',
     }),
   )
+}
+
+/** A ceremony's options, as JSON, for the passkey script. */
+function sendCeremonyOptions(reply: FastifyReply, options: unknown): FastifyReply {
+  return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(options))
 }
 
 /** The hosted login's page for the current interaction. */
