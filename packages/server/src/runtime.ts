@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { PushNotifier } from './apple/push-notifier.ts'
 import { type Config, decodeMasterKey } from './config/config.ts'
 import { seedDemoTenant } from './domain/demo-seed.ts'
 import { sweepExpired, sweepInactiveProfiles } from './domain/maintenance.ts'
-import { createServices, type Services } from './domain/services.ts'
+import { createServices, type ServiceEdges, type Services } from './domain/services.ts'
 import type { EphemeralStore } from './ephemeral/ephemeral-store.ts'
 import { MemoryEphemeralStore } from './ephemeral/memory-ephemeral-store.ts'
 import { RedisEphemeralStore } from './ephemeral/redis-ephemeral-store.ts'
@@ -27,12 +26,6 @@ export interface Runtime {
   admin: { token: string; generated: boolean }
   seeded: boolean
   close(): Promise<void>
-}
-
-/** What only code can give the services: the edges to outside systems, for tests to stand in for. */
-export interface ServiceEdges {
-  /** Apple push delivery; by default, APNs itself. */
-  push?: PushNotifier
 }
 
 /** Opens storage, applies migrations, wires the services; used by the server, the CLI and tests. */

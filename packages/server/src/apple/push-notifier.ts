@@ -24,6 +24,14 @@ export interface PushLog {
   warn(fields: object, message: string): void
 }
 
+/** Which device a push is for, with what certificate, and where to report. */
+export interface PushContext {
+  tenantId: string
+  enrollmentId: string
+  credentials: PushCredentials | undefined
+  log: PushLog
+}
+
 /**
  * What became of a push: `sent`; `not_configured` (no push certificate); `unregistered` (APNs
  * answered 410: the token is no longer valid for the topic, and must not be pushed to again);
@@ -37,15 +45,7 @@ export type PushOutcome = 'sent' | 'not_configured' | 'unregistered' | 'refused'
  * what became of the push, never throwing.
  */
 export interface PushNotifier {
-  notify(
-    target: ApplePushTarget,
-    context: {
-      tenantId: string
-      enrollmentId: string
-      credentials: PushCredentials | undefined
-      log: PushLog
-    },
-  ): Promise<PushOutcome>
+  notify(target: ApplePushTarget, context: PushContext): Promise<PushOutcome>
 }
 
 /** How long one push may take, connection included, before it is given up. */
@@ -71,15 +71,7 @@ export class ApnsPushNotifier implements PushNotifier {
     this.#ca = options.ca
   }
 
-  async notify(
-    target: ApplePushTarget,
-    context: {
-      tenantId: string
-      enrollmentId: string
-      credentials: PushCredentials | undefined
-      log: PushLog
-    },
-  ): Promise<PushOutcome> {
+  async notify(target: ApplePushTarget, context: PushContext): Promise<PushOutcome> {
     const fields = { tenant: context.tenantId, enrollment: context.enrollmentId, topic: target.topic }
     if (!context.credentials) {
       context.log.info(

@@ -27,7 +27,13 @@ import { ResourceManager } from './resource-manager.ts'
 import { TenantManager } from './tenant-manager.ts'
 import { TokenManager } from './token-manager.ts'
 
-export interface ServiceOptions {
+/** What only code can give the services: the edges to outside systems, for tests to stand in for. */
+export interface ServiceEdges {
+  /** Apple push delivery; by default, APNs itself. */
+  push?: PushNotifier
+}
+
+export interface ServiceOptions extends ServiceEdges {
   store: Store
   ephemeral: EphemeralStore
   masterKey: Buffer
@@ -35,8 +41,6 @@ export interface ServiceOptions {
   dpopProofMaxAge: number
   enrollmentLimits: { perIp: number; perTenant: number; windowSeconds: number } | undefined
   clock?: Clock
-  /** Apple push delivery; by default, APNs itself. */
-  push?: PushNotifier
 }
 
 /** Every domain service, wired once; HTTP routes and the CLI both use these. */

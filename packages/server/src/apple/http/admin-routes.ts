@@ -6,6 +6,7 @@ import { defined } from '../../http/admin/defined.ts'
 import { PathText } from '../../http/schemas.ts'
 import type { AppleSettingsInput, EnrollmentSSODocument, IdentityIssuance } from '../apple-settings.ts'
 import { toPlistDict } from '../plist-values.ts'
+import { type ApnsEnvironment, ApnsEnvironments } from '../push-notifier.ts'
 import {
   AppleCommandView,
   AppleConfigView,
@@ -54,7 +55,7 @@ const AppleConfigBody = StrictObject({
 const PushCertificateBody = StrictObject({
   certificate: Type.String({ minLength: 1, maxLength: 16384 }),
   private_key: Type.String({ minLength: 1, maxLength: 16384 }),
-  environment: Type.Optional(Type.Union([Type.Literal('production'), Type.Literal('sandbox')])),
+  environment: Type.Optional(Type.Unsafe<ApnsEnvironment>({ type: 'string', enum: [...ApnsEnvironments] })),
 })
 
 const EnrollmentParams = Type.Object({
