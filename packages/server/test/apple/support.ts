@@ -6,6 +6,8 @@ import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import type { Services } from '../../src/domain/services.ts'
 import type { Grant } from '../../src/store/grant-store.ts'
 import type { Stores } from '../../src/store/stores.ts'
+import type { TestServer } from '../support/server.ts'
+import type { DeviceEmulator } from './device-emulator.ts'
 
 /** The real device's signed first POST body (see `shared/fixtures/apple/README.md`). */
 export const fixtureName = 'enroll-body-iphone12-1.der'
@@ -134,4 +136,35 @@ export async function oauthAccessToken(services: Services, tenantId: string, gra
     ttl: tenant.settings.accessTokenTtl,
   })
   return token
+}
+
+/** The simple method's sign-in, ended by the completion the hosted login calls; returns the device's token. */
+export async function signInDevice(
+  server: TestServer,
+  tenant: string,
+  email: string,
+  device: DeviceEmulator,
+): Promise<string> {
+  const { grant } = await signedInPerson(server.services, tenant, email)
+  const { location } = await server.services.apple.enrollments.completeSignIn(
+    await server.services.tenants.get(tenant),
+    grant,
+  )
+  return device.acceptAuthenticationResult(location)
+}
+
+/** Discovery, the first POST's challenge, the sign-in and the profile; returns the enrollment id. */
+export async function enrollDevice(
+  server: TestServer,
+  device: DeviceEmulator,
+  tenant: string,
+  email: string,
+): Promise<string> {
+  const { server: found } = await device.discover(server.url)
+  assert.ok(found)
+  const challenge = await device.postEnrollment(found.BaseURL)
+  assert.equal(challenge.status, 401)
+  await signInDevice(server, tenant, email, device)
+  device.acceptProfile(await device.postEnrollment(found.BaseURL, { token: device.accessToken }))
+  return (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
 }

@@ -11,7 +11,14 @@ import {
   type MdmRequestOptions,
   parseChallenge,
 } from '../apple/device-emulator.ts'
-import { admin, oauthAccessToken, readAppleFixture, signedInPerson } from '../apple/support.ts'
+import {
+  admin,
+  enrollDevice,
+  oauthAccessToken,
+  readAppleFixture,
+  signedInPerson,
+  signInDevice,
+} from '../apple/support.ts'
 import { machineInfoPlist, signedMessage, testDevicePKI } from '../apple/test-pki.ts'
 import { Browser, logIn } from '../support/hosted-login.ts'
 import { SeededRandom } from '../support/seeded-random.ts'
@@ -68,27 +75,6 @@ describe('Apple account-driven enrollment', () => {
       machineInfo: readAppleFixture(),
       identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
     })
-  }
-
-  /** The simple method's sign-in, ended by the completion the hosted login calls. */
-  async function signIn(tenant: string, email: string, device: DeviceEmulator): Promise<string> {
-    const { grant } = await signedInPerson(server.services, tenant, email)
-    const { location } = await server.services.apple.enrollments.completeSignIn(
-      await server.services.tenants.get(tenant),
-      grant,
-    )
-    return device.acceptAuthenticationResult(location)
-  }
-
-  /** Discovery, the first POST's challenge, the sign-in and the profile. */
-  async function enroll(device: DeviceEmulator, tenant: string, email: string): Promise<string> {
-    const { server: found } = await device.discover(server.url)
-    assert.ok(found)
-    const challenge = await device.postEnrollment(found.BaseURL)
-    assert.equal(challenge.status, 401)
-    await signIn(tenant, email, device)
-    device.acceptProfile(await device.postEnrollment(found.BaseURL, { token: device.accessToken }))
-    return (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
   }
 
   describe('service discovery', () => {
@@ -204,7 +190,7 @@ describe('Apple account-driven enrollment', () => {
     })
 
     it('issues the enrollment profile for the signed-in person, checked key by key', async () => {
-      const token = await signIn(simple, email, device)
+      const token = await signInDevice(server, simple, email, device)
       const response = await device.postEnrollment(baseURL, { token })
       assert.equal(response.headers.get('cache-control'), 'no-store')
       const profile = device.acceptProfile(response)
@@ -411,7 +397,7 @@ describe('Apple account-driven enrollment', () => {
         )
       }
       // The same person signs in again: the new token works, and the enrollment follows it.
-      await signIn(simple, email, device)
+      await signInDevice(server, simple, email, device)
       assert.equal((await device.connect({ Status: 'Idle' })).status, 200)
       const again = await admin(
         server,
@@ -419,12 +405,12 @@ describe('Apple account-driven enrollment', () => {
         `/tenants/${simple}/apple/enrollments/${enrollmentId}/revoke-tokens`,
       )
       assert.equal(again.body.revoked, true, 'the new family is the enrollment’s now')
-      await signIn(simple, email, device)
+      await signInDevice(server, simple, email, device)
     })
 
     it('refuses another person’s token, another device and unknown check-in messages', async () => {
       const other = iPhone(`bob@${simpleDomain}`)
-      await signIn(simple, `bob@${simpleDomain}`, other)
+      await signInDevice(server, simple, `bob@${simpleDomain}`, other)
       const foreign = await device.connect({ Status: 'Idle' }, { token: other.accessToken! })
       assert.equal(foreign.status, 403)
       const impostor = await device.checkIn({
@@ -481,7 +467,7 @@ describe('Apple account-driven enrollment', () => {
       assert.equal(queued.status, 201, JSON.stringify(queued.body))
       const before = (await admin(server, 'GET', `/tenants/${simple}/apple/enrollments/${enrollmentId}`)).body
       const other = iPhone()
-      await enroll(other, simple, email)
+      await enrollDevice(server, other, simple, email)
       const body = Buffer.from('<plist version="1.0"><dict/></plist>')
       const refusals: [string, MdmRequestOptions][] = [
         ['no signature', { signedBy: null }],
@@ -598,7 +584,7 @@ describe('Apple account-driven enrollment', () => {
 
     it('refuses a forged CheckOut: the signature must verify', async () => {
       const next = iPhone(email)
-      const id = await enroll(next, simple, email)
+      const id = await enrollDevice(server, next, simple, email)
       const [header, payload] = next.accessToken!.split('.')
       const forged = `${header}.${payload}.${Buffer.alloc(64).toString('base64url')}`
       assert.equal(
@@ -838,7 +824,7 @@ describe('Apple account-driven enrollment', () => {
       const email = `frank@${simpleDomain}`
       const device = iPhone(email)
       const { server: found } = await device.discover(server.url)
-      const token = await signIn(simple, email, device)
+      const token = await signInDevice(server, simple, email, device)
       const pki = await testDevicePKI()
       const tampered = readAppleFixture()
       tampered[tampered.indexOf(Buffer.from('ja-JP'))] = 'k'.charCodeAt(0)

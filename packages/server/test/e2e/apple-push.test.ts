@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls'
 import { ApnsPushNotifier } from '../../src/apple/push-notifier.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { DeviceEmulator } from '../apple/device-emulator.ts'
-import { admin, readAppleFixture, signedInPerson } from '../apple/support.ts'
+import { admin, enrollDevice, readAppleFixture } from '../apple/support.ts'
 import { issue, pushCertificate } from '../apple/test-pki.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -131,16 +131,7 @@ describe('Apple push over APNs', () => {
       machineInfo: readAppleFixture(),
       identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
     })
-    const { server: found } = await device.discover(server.url)
-    assert.ok(found)
-    const { grant } = await signedInPerson(server.services, tenant, email)
-    const { location } = await server.services.apple.enrollments.completeSignIn(
-      await server.services.tenants.get(tenant),
-      grant,
-    )
-    device.acceptAuthenticationResult(location)
-    device.acceptProfile(await device.postEnrollment(found.BaseURL, { token: device.accessToken }))
-    enrollmentId = (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
+    enrollmentId = await enrollDevice(server, device, tenant, email)
     assert.equal((await device.checkIn({ MessageType: 'Authenticate', Topic: topic })).status, 200)
     const update = await device.checkIn({
       MessageType: 'TokenUpdate',

@@ -11,6 +11,7 @@ import {
   pushAuthorization,
   redeemCode,
   redirectUri,
+  submitPassword,
 } from '../support/hosted-login.ts'
 import { send } from '../support/http.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
@@ -360,9 +361,7 @@ describe('the hosted login', () => {
     async function passwordSignIn(credentials: { email: string; password: string }, signUp = false) {
       const pushed = await pushAuthorization(tenantAS)
       const browser = new Browser(server.url)
-      let page = await browser.navigate(pushed.authorizationURL)
-      if (signUp) page = await browser.navigate(`${page.url}/sign-up`)
-      const response = await browser.submit(page, signUp ? '/login/sign-up' : '/login/sign-in', credentials)
+      const response = await submitPassword(browser, pushed.authorizationURL, credentials, { signUp })
       return { browser, pushed, response }
     }
 

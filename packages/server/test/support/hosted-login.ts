@@ -189,22 +189,32 @@ export type Credentials = {
 }
 
 /**
- * Opens the authorization URL and signs in (or signs up) at the hosted login; returns the
- * redirect to the client, where the code is.
+ * Opens the authorization URL and posts the sign-in (or sign-up) form of the hosted login;
+ * returns where that leads, same-origin redirects followed.
  */
+export async function submitPassword(
+  browser: Browser,
+  authorizationURL: string,
+  credentials: Credentials,
+  options: { signUp?: boolean } = {},
+): Promise<BrowserResponse> {
+  let page = await browser.navigate(authorizationURL)
+  assert.equal(page.status, 200, page.body)
+  if (options.signUp) page = await browser.navigate(`${page.url}/sign-up`)
+  return browser.submit(page, options.signUp ? '/login/sign-up' : '/login/sign-in', {
+    email: credentials.email,
+    password: credentials.password,
+  })
+}
+
+/** Signs in (or signs up) at the hosted login; returns the redirect to the client, where the code is. */
 export async function logIn(
   browser: Browser,
   authorizationURL: string,
   credentials: Credentials,
   options: { signUp?: boolean } = {},
 ): Promise<URL> {
-  let page = await browser.navigate(authorizationURL)
-  assert.equal(page.status, 200, page.body)
-  if (options.signUp) page = await browser.navigate(`${page.url}/sign-up`)
-  const response = await browser.submit(page, options.signUp ? '/login/sign-up' : '/login/sign-in', {
-    email: credentials.email,
-    password: credentials.password,
-  })
+  const response = await submitPassword(browser, authorizationURL, credentials, options)
   assert.equal(response.status, 303, response.body)
   return new URL(response.headers.get('location')!)
 }
