@@ -6,7 +6,7 @@ import type { Profile } from '../store/profile-store.ts'
 import type { Store } from '../store/stores.ts'
 import { normalizeEmail } from './local-account-manager.ts'
 
-/** A person's account as administrators see it: the profile, how they sign in, their passkeys. */
+/** A person's account: the profile, how they sign in, their passkeys. */
 export interface Account {
   profile: Profile
   identities: Identity[]
@@ -14,9 +14,10 @@ export interface Account {
 }
 
 /**
- * People's accounts for administrators: a profile with its identities and passkeys, found by its
- * id or by one of its identities, and the removal of a passkey (a lost or replaced device). Tokens
- * are the devices' business (`DeviceManager`), attributes the profile's (`ProfileManager`).
+ * People's accounts, for administrators and for the people themselves: a profile with its
+ * identities and passkeys, found by its id or by one of its identities, and the removal of a
+ * passkey (a lost or replaced device). Tokens are the devices' business (`DeviceManager`),
+ * attributes the profile's (`ProfileManager`).
  */
 export class AccountManager {
   readonly #store: Store
@@ -50,9 +51,16 @@ export class AccountManager {
 
   /**
    * Removes one of the account's passkeys: it signs in no more. Its identity goes with the last
-   * passkey of its user handle, so the account is offered a passkey again.
+   * passkey of its user handle, so the account is offered a passkey again. `keepSignIn` refuses
+   * (409) to take the account's last way to sign in, as people removing their own passkeys must
+   * not lock themselves out; an administrator removing a lost one may.
    */
-  async removePasskey(tenantId: string, profileId: string, credentialId: string): Promise<void> {
+  async removePasskey(
+    tenantId: string,
+    profileId: string,
+    credentialId: string,
+    options: { keepSignIn?: boolean } = {},
+  ): Promise<void> {
     await this.#store.transaction(async (stores) => {
       const credential = await stores.passkeyCredentials.get(tenantId, credentialId)
       const identity =
@@ -61,7 +69,10 @@ export class AccountManager {
         throw new AppError('not_found', `profile "${profileId}" has no passkey "${credentialId}"`)
       await stores.passkeyCredentials.delete(tenantId, credentialId)
       const left = await stores.passkeyCredentials.listForUserHandles(tenantId, [credential.userHandle])
-      if (left.length === 0) await stores.identities.delete(tenantId, passkeyProvider, credential.userHandle)
+      if (left.length > 0) return
+      await stores.identities.delete(tenantId, passkeyProvider, credential.userHandle)
+      if (options.keepSignIn && (await stores.identities.listForProfile(tenantId, profileId)).length === 0)
+        throw new AppError('conflict', 'this is the account’s last way to sign in; add another first')
     })
   }
 }

@@ -3,6 +3,7 @@ import type { Account } from '../../domain/account-manager.ts'
 import { attributeLimitsOf } from '../../domain/profile-manager.ts'
 import type { AppVersionPolicy, AppVersionRange, Client } from '../../store/client-store.ts'
 import type { Device } from '../../store/device-store.ts'
+import type { PasskeyCredential } from '../../store/passkey-credential-store.ts'
 import type { Resource } from '../../store/resource-store.ts'
 import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
 import {
@@ -172,6 +173,25 @@ export function resourceView(resource: Resource): Static<typeof ResourceView> {
   }
 }
 
+/** A passkey, for its administrator and for its owner: never the public key. */
+export const PasskeyView = Type.Object({
+  credential_id: Type.String(),
+  user_handle: Type.String(),
+  transports: Type.Array(Type.String()),
+  created_at: Timestamp,
+  last_used_at: Type.Optional(Timestamp),
+})
+
+export function passkeyView(passkey: PasskeyCredential): Static<typeof PasskeyView> {
+  return {
+    credential_id: passkey.credentialId,
+    user_handle: passkey.userHandle,
+    transports: passkey.transports,
+    created_at: passkey.createdAt,
+    ...(passkey.lastUsedAt !== undefined && { last_used_at: passkey.lastUsedAt }),
+  }
+}
+
 export const AccountView = Type.Object({
   profile_id: Type.String(),
   kind: Type.String(),
@@ -182,16 +202,7 @@ export const AccountView = Type.Object({
   identities: Type.Array(
     Type.Object({ provider: Type.String(), subject: Type.String(), created_at: Timestamp }),
   ),
-  /** Their passkeys: never the public key. */
-  passkeys: Type.Array(
-    Type.Object({
-      credential_id: Type.String(),
-      user_handle: Type.String(),
-      transports: Type.Array(Type.String()),
-      created_at: Timestamp,
-      last_used_at: Type.Optional(Timestamp),
-    }),
-  ),
+  passkeys: Type.Array(PasskeyView),
 })
 
 export function accountView({ profile, identities, passkeys }: Account): Static<typeof AccountView> {
@@ -206,13 +217,7 @@ export function accountView({ profile, identities, passkeys }: Account): Static<
       subject: i.subject,
       created_at: i.createdAt,
     })),
-    passkeys: passkeys.map((p) => ({
-      credential_id: p.credentialId,
-      user_handle: p.userHandle,
-      transports: p.transports,
-      created_at: p.createdAt,
-      ...(p.lastUsedAt !== undefined && { last_used_at: p.lastUsedAt }),
-    })),
+    passkeys: passkeys.map(passkeyView),
   }
 }
 

@@ -1,19 +1,32 @@
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AttributePreconditions } from '../../domain/profile-manager.ts'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { OAuthError } from '../../errors/oauth-error.ts'
+import { PasskeyView, passkeyView } from '../admin/views.ts'
 import { authenticateAccessToken } from '../protected-resource.ts'
-import { TenantParams } from '../schemas.ts'
+import { PathText, TenantParams } from '../schemas.ts'
 
 const read = 'attributes:read'
 const write = 'attributes:write'
+const accountRead = 'account:read'
+const accountWrite = 'account:write'
+
+const PasskeyParams = Type.Object({
+  tenant: TenantParams.properties.tenant,
+  credential_id: PathText(1024),
+})
+
+const PasskeyList = Type.Object({ passkeys: Type.Array(PasskeyView) })
 
 /**
  * The subject's own profile (DESIGN §6): `GET /profile/attributes` (all, as one JSON object),
  * `GET`/`PUT`/`DELETE /profile/attributes/{name}` (the value is the body, any JSON) and
  * `DELETE /profile` (an anonymous subject deletes itself). Attribute responses carry a strong
- * `ETag`; `PUT` and `DELETE` honour `If-Match` and `If-None-Match`.
+ * `ETag`; `PUT` and `DELETE` honour `If-Match` and `If-None-Match`. A person also lists their
+ * passkeys (`GET /profile/passkeys`) and removes one (`DELETE /profile/passkeys/{id}`), never
+ * the last way their account signs in.
  */
 export function profileRoutes(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {
@@ -66,6 +79,29 @@ export function profileRoutes(app: FastifyInstance, services: Services): void {
       )
       return reply.code(204).header('cache-control', 'no-store').send()
     })
+
+    scope.get(
+      '/profile/passkeys',
+      { schema: { params: TenantParams, response: { 200: PasskeyList } } },
+      async (request, reply) => {
+        const profileId = await authenticateSubject(request, services, accountRead)
+        const account = await services.accounts.get(request.tenant.id, profileId)
+        reply.header('cache-control', 'no-store')
+        return { passkeys: account.passkeys.map(passkeyView) }
+      },
+    )
+
+    scope.delete<{ Params: Static<typeof PasskeyParams> }>(
+      '/profile/passkeys/:credential_id',
+      { schema: { params: PasskeyParams } },
+      async (request, reply) => {
+        const profileId = await authenticateSubject(request, services, accountWrite)
+        await services.accounts.removePasskey(request.tenant.id, profileId, request.params.credential_id, {
+          keepSignIn: true,
+        })
+        return reply.code(204).header('cache-control', 'no-store').send()
+      },
+    )
 
     // Any token of the subject will do: deleting oneself needs no scope a client must be granted.
     scope.delete('/profile', options, async (request, reply) => {

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type * as oauth from 'oauth4webapi'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
+import { accessTokenHash, createProof } from '../support/dpop-proof.ts'
+import {
+  Browser,
+  enableHostedLogin,
+  logIn,
+  newCredentials,
+  pushAuthorization,
+  redeemCode,
+} from '../support/hosted-login.ts'
+import { assertOAuthError, type RawResponse, send } from '../support/http.ts'
+import { createDeviceKey, type DeviceKey, decodeJWT, demo, discover } from '../support/oauth-client.ts'
+import { startTestServer, type TestServer } from '../support/server.ts'
+
+type PasskeyList = { passkeys: Record<string, unknown>[] }
+
+/** A signed-up person: their DPoP key, access token, profile and email. */
+interface Person {
+  key: DeviceKey
+  accessToken: string
+  profileId: string
+  email: string
+}
+
+describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
+  let server: TestServer
+  let as: oauth.AuthorizationServer
+
+  before(async () => {
+    server = await startTestServer()
+    await enableHostedLogin(server.services)
+    await server.services.clients.update(demo.tenant, demo.client, {
+      scopes: ['attributes:read', 'attributes:write', 'account:read', 'account:write'],
+    })
+    as = await discover(server.issuer())
+  })
+  after(() => server?.close())
+
+  async function signUp(scope = 'account:read account:write'): Promise<Person> {
+    const key = await createDeviceKey()
+    const credentials = newCredentials()
+    const pushed = await pushAuthorization(as, { key, scope })
+    const callback = await logIn(new Browser(server.url), pushed.authorizationURL, credentials, {
+      signUp: true,
+    })
+    const tokens = await redeemCode(as, callback, pushed, { key })
+    const profileId = String(decodeJWT(tokens.access_token).payload.sub)
+    return { key, accessToken: tokens.access_token, profileId, email: credentials.email }
+  }
+
+  /** Passkeys of one new user handle, attached to the person's profile as a `passkey` identity. */
+  async function addPasskeys(person: Person, count: number): Promise<string[]> {
+    const { store } = server.services
+    const handle = timeOrderedId()
+    await store.identities.createIfAbsent({
+      id: timeOrderedId(),
+      tenantId: demo.tenant,
+      provider: 'passkey',
+      subject: handle,
+      profileId: person.profileId,
+      createdAt: 1_795_000_000,
+    })
+    const ids: string[] = []
+    for (let i = 0; i < count; i++) {
+      const credentialId = Buffer.from(timeOrderedId()).toString('base64url')
+      await store.passkeyCredentials.createIfAbsent({
+        tenantId: demo.tenant,
+        credentialId,
+        userHandle: handle,
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: ['internal', 'hybrid'],
+        createdAt: 1_795_000_000 + i,
+        lastUsedAt: i === 0 ? 1_795_000_500 : undefined,
+      })
+      ids.push(credentialId)
+    }
+    return ids
+  }
+
+  async function call(person: Person, method: 'GET' | 'DELETE', path: string): Promise<RawResponse> {
+    const url = `${server.issuer()}${path}`
+    const proof = await createProof(person.key.keyPair, {
+      htm: method,
+      htu: url,
+      ath: accessTokenHash(person.accessToken),
+    })
+    return send(url, { method, headers: { authorization: `DPoP ${person.accessToken}`, dpop: proof } })
+  }
+
+  async function listed(person: Person): Promise<string[]> {
+    const response = await call(person, 'GET', '/profile/passkeys')
+    assert.equal(response.status, 200, JSON.stringify(response.body))
+    return (response.body as PasskeyList).passkeys.map((p) => String(p.credential_id))
+  }
+
+  it('lists the person’s passkeys, oldest first, without their public keys', async () => {
+    const person = await signUp()
+    assert.deepEqual(await listed(person), [], 'a password account starts without passkeys')
+    const ids = await addPasskeys(person, 2)
+    await addPasskeys(await signUp(), 1)
+
+    const response = await call(person, 'GET', '/profile/passkeys')
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('cache-control'), 'no-store')
+    assert.deepEqual(
+      (response.body as PasskeyList).passkeys.map((p) => ({ ...p, user_handle: undefined })),
+      [
+        {
+          credential_id: ids[0],
+          user_handle: undefined,
+          transports: ['internal', 'hybrid'],
+          created_at: 1_795_000_000,
+          last_used_at: 1_795_000_500,
+        },
+        {
+          credential_id: ids[1],
+          user_handle: undefined,
+          transports: ['internal', 'hybrid'],
+          created_at: 1_795_000_001,
+        },
+      ],
+    )
+  })
+
+  it('removes one passkey at a time, the last with its identity; never another person’s', async () => {
+    const person = await signUp()
+    const ids = await addPasskeys(person, 2)
+    const other = await signUp()
+    const [othersPasskey] = await addPasskeys(other, 1)
+
+    const foreign = await call(person, 'DELETE', `/profile/passkeys/${othersPasskey}`)
+    assertOAuthError(foreign, 404, 'not_found')
+    assert.deepEqual(await listed(other), [othersPasskey])
+
+    const first = await call(person, 'DELETE', `/profile/passkeys/${ids[0]}`)
+    assert.equal(first.status, 204)
+    assert.deepEqual(await listed(person), [ids[1]])
+    assertOAuthError(await call(person, 'DELETE', `/profile/passkeys/${ids[0]}`), 404, 'not_found')
+
+    // The email still signs in, so the last passkey may go, and its identity with it.
+    assert.equal((await call(person, 'DELETE', `/profile/passkeys/${ids[1]}`)).status, 204)
+    assert.deepEqual(await listed(person), [])
+    const account = await server.services.accounts.get(demo.tenant, person.profileId)
+    assert.deepEqual(
+      account.identities.map((i) => i.provider),
+      ['local'],
+    )
+  })
+
+  it('refuses to remove the account’s last way to sign in, and changes nothing', async () => {
+    const person = await signUp()
+    const [only] = await addPasskeys(person, 1)
+    // The person forgot their password: an administrator took the email's sign-in away.
+    await server.services.store.identities.delete(demo.tenant, 'local', person.email)
+
+    const refused = await call(person, 'DELETE', `/profile/passkeys/${only}`)
+    assertOAuthError(refused, 409, 'conflict')
+    assert.deepEqual(await listed(person), [only])
+    const account = await server.services.accounts.get(demo.tenant, person.profileId)
+    assert.deepEqual(
+      account.identities.map((i) => i.provider),
+      ['passkey'],
+    )
+  })
+
+  it('needs account:read to list and account:write to remove', async () => {
+    const reader = await signUp('account:read')
+    const [id] = await addPasskeys(reader, 2)
+    assert.equal((await listed(reader)).length, 2)
+    assertOAuthError(await call(reader, 'DELETE', `/profile/passkeys/${id}`), 403, 'insufficient_scope')
+
+    const writer = await signUp('account:write attributes:read')
+    assertOAuthError(await call(writer, 'GET', '/profile/passkeys'), 403, 'insufficient_scope')
+    assert.equal((await listed(reader)).length, 2)
+  })
+
+  it('answers a request without a token or proof with the DPoP challenge', async () => {
+    const person = await signUp()
+    const url = `${server.issuer()}/profile/passkeys`
+    const anonymous = await send(url)
+    assert.equal(anonymous.status, 401)
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /DPoP/)
+    const withoutProof = await send(url, { headers: { authorization: `DPoP ${person.accessToken}` } })
+    assertOAuthError(withoutProof, 401, 'invalid_dpop_proof')
+  })
+})
