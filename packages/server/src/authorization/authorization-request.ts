@@ -15,6 +15,13 @@ export type Prompt = 'none' | 'login' | 'consent' | 'select_account' | 'create'
 
 const prompts: readonly string[] = ['none', 'login', 'consent', 'select_account', 'create']
 
+/**
+ * What the person is asked to do at the hosted login besides signing in (`onramp_action`, as
+ * Keycloak's application-initiated actions): `add_passkey` registers another passkey to the
+ * account right after the sign-in.
+ */
+export type LoginAction = 'add_passkey'
+
 /** A validated authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 9449 §10, OIDC). */
 export interface AuthorizationRequest {
   clientId: string
@@ -28,6 +35,7 @@ export interface AuthorizationRequest {
   nonce: string | undefined
   prompt: Prompt[]
   loginHint: string | undefined
+  action: LoginAction | undefined
   /** Thumbprint of the key the code is bound to: `dpop_jkt`, the PAR request's proof key, or the anonymous token's. */
   dpopJkt: string | undefined
   anonymous: AnonymousContext | undefined
@@ -89,6 +97,10 @@ export function parseAuthorizationRequest(
   if (loginHint !== undefined && loginHint.length > 320)
     throw new InvalidRequest('login_hint must be at most 320 characters')
 
+  const action = params.onramp_action
+  if (action !== undefined && action !== 'add_passkey')
+    throw new InvalidRequest('onramp_action must be add_passkey')
+
   const dpopJkt = params.dpop_jkt
   if (dpopJkt !== undefined && !thumbprint.test(dpopJkt))
     throw new InvalidRequest('dpop_jkt must be a JWK SHA-256 thumbprint')
@@ -109,6 +121,7 @@ export function parseAuthorizationRequest(
     nonce: params.nonce,
     prompt,
     loginHint,
+    action,
     dpopJkt: keys[0],
     anonymous: options.anonymous,
   }

@@ -84,6 +84,11 @@ export interface BeginInput {
   action: string
   /** What the page sent along, e.g. the name to show for a new passkey. */
   fields: Readonly<Record<string, string>>
+  /**
+   * For a passkey added to a signed-in account: the user handles of the passkeys it has, so an
+   * authenticator that holds one of them makes no second (WebAuthn `excludeCredentials`).
+   */
+  accountPasskeyHandles?: readonly string[]
 }
 
 /**

@@ -196,7 +196,14 @@ export class InteractionManager {
     const { authentication } = offer
     // A local account's passkey is named by its email; an upstream subject is no name to show.
     const name = authentication.provider === 'local' ? authentication.subject : ''
-    const ceremony = await this.#passkeys().begin!({ tenant, action: 'register', fields: { name } })
+    const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
+    const identities = account ? await this.#identities.listForProfile(tenant.id, account.profileId) : []
+    const ceremony = await this.#passkeys().begin!({
+      tenant,
+      action: 'register',
+      fields: { name },
+      accountPasskeyHandles: identities.filter((i) => i.provider === passkeyProvider).map((i) => i.subject),
+    })
     const state = transition(offer, { type: 'challenged', roundTrip: ceremony.pending })
     await this.#save({ ...interaction, state: state as OfferingPasskeyState })
     return ceremony.options
@@ -297,7 +304,7 @@ export class InteractionManager {
       }
       case 'authenticated': {
         const { authentication } = result
-        if (await this.#offersPasskey(tenant, authentication)) {
+        if (await this.#offersPasskey(tenant, interaction, authentication)) {
           const state = transition(interaction.state, { type: 'offer_passkey', authentication })
           await this.#save({ ...interaction, state: state as OfferingPasskeyState })
           return { type: 'passkey_offer' }
@@ -309,15 +316,23 @@ export class InteractionManager {
   }
 
   /**
-   * Whether to offer a passkey: the tenant offers them, and the person signed in another way to
-   * an account that has a profile already (a new account gets its profile when the code is
-   * redeemed; the offer comes at its next sign-in) and no passkey yet.
+   * Whether to offer a passkey after the sign-in: to an account that has a profile already (a new
+   * account gets its profile when the code is redeemed) when the client asked for one
+   * (`onramp_action=add_passkey`), or else when the tenant offers them and the person signed in
+   * another way to an account with no passkey yet.
    */
-  async #offersPasskey(tenant: Tenant, authentication: Authentication): Promise<boolean> {
-    if (tenant.settings.offerPasskeys !== true || authentication.provider === passkeyProvider) return false
+  async #offersPasskey(
+    tenant: Tenant,
+    interaction: Interaction,
+    authentication: Authentication,
+  ): Promise<boolean> {
+    const requested = interaction.request.action === 'add_passkey'
+    if (!requested && (tenant.settings.offerPasskeys !== true || authentication.provider === passkeyProvider))
+      return false
     if (!this.#methods.has(passkeyProvider)) return false
     const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
     if (!account) return false
+    if (requested) return true
     const identities = await this.#identities.listForProfile(tenant.id, account.profileId)
     return !identities.some((identity) => identity.provider === passkeyProvider)
   }

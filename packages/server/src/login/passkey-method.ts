@@ -61,6 +61,9 @@ export class PasskeyMethod implements AuthenticationMethod {
         userName: name,
         attestationType: 'none',
         authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+        excludeCredentials: (
+          await this.#credentials.listForUserHandles(input.tenant.id, input.accountPasskeyHandles ?? [])
+        ).map((c) => ({ id: c.credentialId, transports: c.transports as AuthenticatorTransport[] })),
       })
       return { options, pending: pending({ action: 'register', challenge: options.challenge, userHandle }) }
     }

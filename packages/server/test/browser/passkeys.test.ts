@@ -71,9 +71,16 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
     return page
   }
 
-  /** A new authorization request of the demo client, its tokens' claims once `signIn` ends it. */
-  async function authorize(page: Page, signIn: () => Promise<void>): Promise<Record<string, unknown>> {
-    const request = await plainAuthorization(server.issuer())
+  /**
+   * A new authorization request of the demo client (with `extra` parameters), its tokens' claims
+   * once `signIn` ends it.
+   */
+  async function authorize(
+    page: Page,
+    signIn: () => Promise<void>,
+    extra: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> {
+    const request = await plainAuthorization(server.issuer(), extra)
     await page.goto(request.url)
     const back = await callback(page, signIn)
     const tokens = await redeemCode(as, back, { authorizationURL: request.url, ...request })
@@ -143,6 +150,71 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
     } finally {
       await context.close()
       await server.services.tenants.update(demo.tenant, { settings: { offerPasskeys: false } })
+    }
+  })
+
+  it('adds a passkey when the app asks, on each device once: one that has one already makes none', async () => {
+    const credentials = newCredentials()
+    await server.services.localAccounts.create(demo.tenant, credentials.email, credentials.password)
+    const phone = await browser.newContext()
+    const laptop = await browser.newContext()
+    try {
+      const withPassword = (page: Page) => async () => {
+        await page.getByLabel('Email address').fill(credentials.email)
+        await page.getByLabel('Password').fill(credentials.password)
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+      }
+      const addPasskey = { onramp_action: 'add_passkey' }
+      const onPhone = await pageWithAuthenticator(phone)
+      const first = await authorize(onPhone, withPassword(onPhone))
+      const profileId = String(first.sub)
+      const passkeys = async () => (await server.services.accounts.get(demo.tenant, profileId)).passkeys
+
+      const added = await authorize(
+        onPhone,
+        async () => {
+          await withPassword(onPhone)()
+          await onPhone.getByRole('heading', { name: 'Add a passkey' }).waitFor()
+          await onPhone.getByRole('button', { name: 'Add a passkey' }).click()
+        },
+        addPasskey,
+      )
+      assert.equal(added.sub, profileId)
+      assert.equal((await passkeys()).length, 1)
+
+      // Asked again on the phone: its authenticator holds the account's passkey and makes none.
+      const refused = await authorize(
+        onPhone,
+        async () => {
+          await onPhone.getByRole('button', { name: 'Sign in with a passkey' }).click()
+          await onPhone.getByRole('heading', { name: 'Add a passkey' }).waitFor()
+          await onPhone.getByRole('button', { name: 'Add a passkey' }).click()
+          await onPhone.getByText('This device has a passkey for your account already.').waitFor()
+          await onPhone.getByRole('button', { name: 'Continue without a passkey' }).click()
+        },
+        addPasskey,
+      )
+      assert.equal(refused.sub, profileId)
+      assert.equal(refused.acr, '2', 'signed in with the passkey')
+      assert.equal((await passkeys()).length, 1)
+
+      const onLaptop = await pageWithAuthenticator(laptop)
+      await authorize(
+        onLaptop,
+        async () => {
+          await withPassword(onLaptop)()
+          await onLaptop.getByRole('button', { name: 'Add a passkey' }).click()
+        },
+        addPasskey,
+      )
+      assert.equal((await passkeys()).length, 2, 'another device adds its own')
+      const withLaptopPasskey = await authorize(onLaptop, () =>
+        onLaptop.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+      )
+      assert.equal(withLaptopPasskey.sub, profileId)
+    } finally {
+      await phone.close()
+      await laptop.close()
     }
   })
 })

@@ -422,6 +422,71 @@ describe('the hosted login', () => {
     })
   })
 
+  describe('onramp_action=add_passkey', () => {
+    it('offers another passkey after the sign-in, where the tenant offers none, without the account’s own', async () => {
+      const credentials = newCredentials()
+      const signUp = await pushAuthorization(as)
+      const callback = await logIn(new Browser(server.url), signUp.authorizationURL, credentials, {
+        signUp: true,
+      })
+      const profileId = decodeJWT((await redeemCode(as, callback, signUp)).access_token).payload.sub
+      const { store } = server.services
+      await store.identities.createIfAbsent({
+        id: `passkey-${Date.now()}`,
+        tenantId: demo.tenant,
+        provider: 'passkey',
+        subject: 'aGFuZGxl',
+        profileId: String(profileId),
+        createdAt: 1_795_000_000,
+      })
+      await store.passkeyCredentials.createIfAbsent({
+        tenantId: demo.tenant,
+        credentialId: 'b3duLXBhc3NrZXk',
+        userHandle: 'aGFuZGxl',
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: ['internal'],
+        createdAt: 1_795_000_000,
+        lastUsedAt: undefined,
+      })
+      const plain = await submitPassword(
+        new Browser(server.url),
+        (await pushAuthorization(as)).authorizationURL,
+        credentials,
+      )
+      assert.equal(plain.status, 303, 'the demo tenant offers no passkey of its own accord')
+
+      const pushed = await pushAuthorization(as, { extra: { onramp_action: 'add_passkey' } })
+      const browser = new Browser(server.url)
+      const offer = await submitPassword(browser, pushed.authorizationURL, credentials)
+      assert.equal(offer.status, 200, offer.body)
+      assert.match(offer.body, /<h1>Add a passkey<\/h1>/)
+      const form = findForm(offer.body, '/login/passkey-offer')
+      const options = await browser.request(`${server.issuer()}/login/passkey-offer/options`, {
+        form: { csrf_token: form.csrfToken },
+      })
+      assert.equal(options.status, 200, options.body)
+      const registration = JSON.parse(options.body)
+      assert.deepEqual(registration.excludeCredentials, [
+        { id: 'b3duLXBhc3NrZXk', type: 'public-key', transports: ['internal'] },
+      ])
+
+      const declined = await browser.submit(offer, '/login/passkey-offer/decline', {})
+      assert.equal(declined.status, 303, declined.body)
+      const tokens = await redeemCode(as, new URL(declined.headers.get('location')!), pushed)
+      assert.equal(decodeJWT(tokens.access_token).payload.sub, profileId)
+    })
+
+    it('is refused with invalid_request for any other action', async () => {
+      await assert.rejects(pushAuthorization(as, { extra: { onramp_action: 'delete_account' } }), (error) => {
+        assert.ok(error instanceof oauth.ResponseBodyError)
+        assert.equal(error.error, 'invalid_request')
+        assert.match(error.error_description ?? '', /onramp_action/)
+        return true
+      })
+    })
+  })
+
   describe('CSRF', () => {
     it('refuses a form without the interaction’s token, or from another origin', async () => {
       const credentials = newCredentials()

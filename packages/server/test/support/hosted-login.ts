@@ -133,6 +133,7 @@ export interface PushedAuthorization {
 /** A plain authorization request (no PAR) with PKCE, for a browser to open at the issuer. */
 export async function plainAuthorization(
   issuer: string,
+  extra: Record<string, string> = {},
 ): Promise<{ url: string; codeVerifier: string; state: string }> {
   const codeVerifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
@@ -144,6 +145,7 @@ export async function plainAuthorization(
     code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     state,
+    ...extra,
   }).toString()
   return { url: url.toString(), codeVerifier, state }
 }

@@ -445,7 +445,11 @@ function renderPasskeyOffer(
   rejection: Rejection | undefined,
 ): Promise<FastifyReply> {
   return sendInteractionPage(services, request, reply, interaction, { rejection }, (common) =>
-    passkeyOfferPage({ ...common, formError: rejection?.message }),
+    passkeyOfferPage({
+      ...common,
+      requested: interaction.request.action === 'add_passkey',
+      formError: rejection?.message,
+    }),
   )
 }
 

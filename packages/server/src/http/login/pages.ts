@@ -114,6 +114,8 @@ export interface PasskeyOfferModel {
   clientName: string
   issuer: string
   csrfToken: string
+  /** The client asked for another passkey (`onramp_action=add_passkey`), not the tenant's offer. */
+  requested: boolean
   /** Why the last attempt did not add the passkey. */
   formError: string | undefined
 }
@@ -124,13 +126,17 @@ export interface PasskeyOfferModel {
  * form, so the page works without either.
  */
 export function passkeyOfferPage(model: PasskeyOfferModel): string {
-  const title = 'Sign in faster next time'
+  const title = model.requested ? 'Add a passkey' : 'Sign in faster next time'
   const content = html`
     <h1>${title}</h1>
     <p class="lead">You are signed in to continue to <strong>${model.clientName}</strong>.</p>
     ${model.formError !== undefined && errorSummary(model.formError, [])}
     <form method="post" action="${model.issuer}/login/passkey-offer" class="passkey" data-options="${model.issuer}/login/passkey-offer/options" hidden>
-      <p>Add a passkey to your account: next time, sign in with your fingerprint, your face or your device's screen lock instead of a password.</p>
+      <p>${
+        model.requested
+          ? "Add a passkey on this device to your account: sign in with your fingerprint, your face or your device's screen lock. A device that has one of your passkeys already will not make another."
+          : "Add a passkey to your account: next time, sign in with your fingerprint, your face or your device's screen lock instead of a password."
+      }</p>
       <input type="hidden" name="csrf_token" value="${model.csrfToken}">
       <input type="hidden" name="action" value="register">
       <input type="hidden" name="response" value="">

@@ -77,8 +77,12 @@ function enable(form) {
       const result = action === 'register' ? await createPasskey(options) : await usePasskey(options)
       form.elements.response.value = JSON.stringify(result)
       form.submit()
-    } catch {
-      error.textContent = 'The passkey did not work. Try again, or use another way.'
+    } catch (failure) {
+      // An authenticator that holds one of the account's passkeys (`excludeCredentials`) makes none.
+      error.textContent =
+        failure?.name === 'InvalidStateError'
+          ? 'This device has a passkey for your account already.'
+          : 'The passkey did not work. Try again, or use another way.'
       error.hidden = false
       button.disabled = false
     }
