@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import {
   Browser,
   type BrowserResponse,
@@ -432,7 +433,7 @@ describe('the hosted login', () => {
       const profileId = decodeJWT((await redeemCode(as, callback, signUp)).access_token).payload.sub
       const { store } = server.services
       await store.identities.createIfAbsent({
-        id: `passkey-${Date.now()}`,
+        id: timeOrderedId(),
         tenantId: demo.tenant,
         provider: 'passkey',
         subject: 'aGFuZGxl',
