@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
-import type { PasskeyCredential } from '../../src/store/passkey-credential-store.ts'
+import { storePasskeys } from '../support/passkeys.ts'
 import { enrollAnonymous, startTestServer, type TestServer, uniqueId } from './admin-harness.ts'
 
 describe('admin API: accounts', () => {
@@ -24,7 +24,6 @@ describe('admin API: accounts', () => {
     const { store } = server.runtime.services
     const profileId = timeOrderedId()
     const email = `${uniqueId('ann')}@example.com`
-    const handle = uniqueId('handle')
     await store.profiles.create({
       id: profileId,
       tenantId: tenant,
@@ -33,34 +32,21 @@ describe('admin API: accounts', () => {
       lastActiveAt: 1_795_000_100,
       attachedAt: undefined,
     })
-    for (const [provider, subject] of [
-      ['local', email],
-      ['passkey', handle],
-    ] as const) {
-      await store.identities.createIfAbsent({
-        id: timeOrderedId(),
-        tenantId: tenant,
-        provider,
-        subject,
-        profileId,
-        createdAt: 1_795_000_000,
-      })
-    }
-    const credentials: string[] = []
-    for (let i = 0; i < passkeys; i++) {
-      const credential: PasskeyCredential = {
-        tenantId: tenant,
-        credentialId: uniqueId('cred'),
-        userHandle: handle,
-        publicKey: 'pQECAyYgASFYIA',
-        counter: 0,
-        transports: ['internal'],
-        createdAt: 1_795_000_000 + i,
-        lastUsedAt: undefined,
-      }
-      await store.passkeyCredentials.createIfAbsent(credential)
-      credentials.push(credential.credentialId)
-    }
+    await store.identities.createIfAbsent({
+      id: timeOrderedId(),
+      tenantId: tenant,
+      provider: 'local',
+      subject: email,
+      profileId,
+      createdAt: 1_795_000_000,
+    })
+    const credentials = Array.from({ length: passkeys }, () => uniqueId('cred'))
+    await storePasskeys(store, {
+      tenantId: tenant,
+      profileId,
+      userHandle: uniqueId('handle'),
+      credentialIds: credentials,
+    })
     return { profileId, email, credentials }
   }
 

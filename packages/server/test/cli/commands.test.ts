@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { loadConfig } from '../../src/config/config.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { closeServices, openServices } from '../../src/runtime.ts'
+import { storePasskeys } from '../support/passkeys.ts'
 import { onramp, onrampJSON } from './cli-harness.ts'
 
 describe('onramp: managing tenants, clients, resources, devices and keys', () => {
@@ -356,28 +357,20 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
         lastActiveAt: 1_795_000_000,
         attachedAt: undefined,
       })
-      for (const [provider, subject] of [
-        ['local', 'ann@example.com'],
-        ['passkey', 'aGFuZGxl'],
-      ]) {
-        await services.store.identities.createIfAbsent({
-          id: timeOrderedId(),
-          tenantId: 'people',
-          provider: provider!,
-          subject: subject!,
-          profileId,
-          createdAt: 1_795_000_000,
-        })
-      }
-      await services.store.passkeyCredentials.createIfAbsent({
+      await services.store.identities.createIfAbsent({
+        id: timeOrderedId(),
         tenantId: 'people',
-        credentialId: 'Y3JlZA',
-        userHandle: 'aGFuZGxl',
-        publicKey: 'pQECAyYgASFYIA',
-        counter: 0,
-        transports: [],
+        provider: 'local',
+        subject: 'ann@example.com',
+        profileId,
         createdAt: 1_795_000_000,
-        lastUsedAt: undefined,
+      })
+      await storePasskeys(services.store, {
+        tenantId: 'people',
+        profileId,
+        userHandle: 'aGFuZGxl',
+        credentialIds: ['Y3JlZA'],
+        transports: [],
       })
     } finally {
       await closeServices(services)

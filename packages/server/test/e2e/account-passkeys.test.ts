@@ -13,6 +13,7 @@ import {
 } from '../support/hosted-login.ts'
 import { assertOAuthError, type RawResponse, send } from '../support/http.ts'
 import { createDeviceKey, type DeviceKey, decodeJWT, demo, discover } from '../support/oauth-client.ts'
+import { storePasskeys } from '../support/passkeys.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 type PasskeyList = { passkeys: Record<string, unknown>[] }
@@ -53,32 +54,17 @@ describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
 
   /** Passkeys of one new user handle, attached to the person's profile as a `passkey` identity. */
   async function addPasskeys(person: Person, count: number): Promise<string[]> {
-    const { store } = server.services
-    const handle = timeOrderedId()
-    await store.identities.createIfAbsent({
-      id: timeOrderedId(),
+    const credentialIds = Array.from({ length: count }, () =>
+      Buffer.from(timeOrderedId()).toString('base64url'),
+    )
+    await storePasskeys(server.services.store, {
       tenantId: demo.tenant,
-      provider: 'passkey',
-      subject: handle,
       profileId: person.profileId,
-      createdAt: 1_795_000_000,
+      userHandle: timeOrderedId(),
+      credentialIds,
+      transports: ['internal', 'hybrid'],
     })
-    const ids: string[] = []
-    for (let i = 0; i < count; i++) {
-      const credentialId = Buffer.from(timeOrderedId()).toString('base64url')
-      await store.passkeyCredentials.createIfAbsent({
-        tenantId: demo.tenant,
-        credentialId,
-        userHandle: handle,
-        publicKey: 'pQECAyYgASFYIA',
-        counter: 0,
-        transports: ['internal', 'hybrid'],
-        createdAt: 1_795_000_000 + i,
-        lastUsedAt: i === 0 ? 1_795_000_500 : undefined,
-      })
-      ids.push(credentialId)
-    }
-    return ids
+    return credentialIds
   }
 
   async function call(person: Person, method: 'GET' | 'DELETE', path: string): Promise<RawResponse> {
@@ -101,6 +87,10 @@ describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
     const person = await signUp()
     assert.deepEqual(await listed(person), [], 'a password account starts without passkeys')
     const ids = await addPasskeys(person, 2)
+    await server.services.store.passkeyCredentials.recordUse(demo.tenant, ids[0]!, {
+      counter: 1,
+      usedAt: 1_795_000_500,
+    })
     await addPasskeys(await signUp(), 1)
 
     const response = await call(person, 'GET', '/profile/passkeys')

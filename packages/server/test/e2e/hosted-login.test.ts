@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
-import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import {
   Browser,
   type BrowserResponse,
@@ -16,6 +15,7 @@ import {
 } from '../support/hosted-login.ts'
 import { send } from '../support/http.ts'
 import { decodeJWT, demo, discover } from '../support/oauth-client.ts'
+import { storePasskeys } from '../support/passkeys.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 const cookieName = `onramp-login-${demo.tenant}`
@@ -431,24 +431,11 @@ describe('the hosted login', () => {
         signUp: true,
       })
       const profileId = decodeJWT((await redeemCode(as, callback, signUp)).access_token).payload.sub
-      const { store } = server.services
-      await store.identities.createIfAbsent({
-        id: timeOrderedId(),
+      await storePasskeys(server.services.store, {
         tenantId: demo.tenant,
-        provider: 'passkey',
-        subject: 'aGFuZGxl',
         profileId: String(profileId),
-        createdAt: 1_795_000_000,
-      })
-      await store.passkeyCredentials.createIfAbsent({
-        tenantId: demo.tenant,
-        credentialId: 'b3duLXBhc3NrZXk',
         userHandle: 'aGFuZGxl',
-        publicKey: 'pQECAyYgASFYIA',
-        counter: 0,
-        transports: ['internal'],
-        createdAt: 1_795_000_000,
-        lastUsedAt: undefined,
+        credentialIds: ['b3duLXBhc3NrZXk'],
       })
       const plain = await submitPassword(
         new Browser(server.url),
