@@ -1,9 +1,9 @@
 import { AppError } from '../errors/app-error.ts'
-import { passkeyProvider } from '../login/passkey-method.ts'
+import { passkeyName, passkeyProvider } from '../login/passkey-method.ts'
 import type { Identity } from '../store/identity-store.ts'
 import type { PasskeyCredential } from '../store/passkey-credential-store.ts'
 import type { Profile } from '../store/profile-store.ts'
-import type { Store } from '../store/stores.ts'
+import type { Store, Stores } from '../store/stores.ts'
 import { normalizeEmail } from './local-account-manager.ts'
 
 /** A person's account: the profile, how they sign in, their passkeys. */
@@ -62,11 +62,7 @@ export class AccountManager {
     options: { keepSignIn?: boolean } = {},
   ): Promise<void> {
     await this.#store.transaction(async (stores) => {
-      const credential = await stores.passkeyCredentials.get(tenantId, credentialId)
-      const identity =
-        credential && (await stores.identities.find(tenantId, passkeyProvider, credential.userHandle))
-      if (!credential || identity?.profileId !== profileId)
-        throw new AppError('not_found', `profile "${profileId}" has no passkey "${credentialId}"`)
+      const credential = await ownedPasskey(stores, tenantId, profileId, credentialId)
       await stores.passkeyCredentials.delete(tenantId, credentialId)
       const left = await stores.passkeyCredentials.listForUserHandles(tenantId, [credential.userHandle])
       if (left.length > 0) return
@@ -75,4 +71,34 @@ export class AccountManager {
         throw new AppError('conflict', 'this is the account’s last way to sign in; add another first')
     })
   }
+
+  /** Names one of the account's passkeys (see `passkeyName`); no name, or a blank one, unnames it. */
+  async renamePasskey(
+    tenantId: string,
+    profileId: string,
+    credentialId: string,
+    name: string | undefined,
+  ): Promise<PasskeyCredential> {
+    return this.#store.transaction(async (stores) => {
+      const credential = await ownedPasskey(stores, tenantId, profileId, credentialId)
+      const named = passkeyName(name)
+      await stores.passkeyCredentials.rename(tenantId, credentialId, named)
+      return { ...credential, name: named }
+    })
+  }
+}
+
+/** The passkey, when it signs in to this profile; 404 otherwise, another person's included. */
+async function ownedPasskey(
+  stores: Stores,
+  tenantId: string,
+  profileId: string,
+  credentialId: string,
+): Promise<PasskeyCredential> {
+  const credential = await stores.passkeyCredentials.get(tenantId, credentialId)
+  const identity =
+    credential && (await stores.identities.find(tenantId, passkeyProvider, credential.userHandle))
+  if (!credential || identity?.profileId !== profileId)
+    throw new AppError('not_found', `profile "${profileId}" has no passkey "${credentialId}"`)
+  return credential
 }

@@ -95,7 +95,7 @@ export class PasskeyMethod implements AuthenticationMethod {
         return failed('The passkey could not be created. Try again.')
       }
       if (!verified.verified || !verified.registrationInfo) return failed('The passkey could not be created.')
-      const { credential, credentialDeviceType } = verified.registrationInfo
+      const { credential, credentialDeviceType, aaguid } = verified.registrationInfo
       const now = this.#clock.now()
       const created = await this.#credentials.createIfAbsent({
         tenantId: input.tenant.id,
@@ -106,6 +106,9 @@ export class PasskeyMethod implements AuthenticationMethod {
         transports: credential.transports ?? [],
         createdAt: now,
         lastUsedAt: now,
+        name: passkeyName(input.fields.passkey_name),
+        aaguid,
+        deviceType: credentialDeviceType === 'multiDevice' ? 'multi_device' : 'single_device',
       })
       if (!created) return failed('This passkey is registered already. Sign in with it instead.')
       return this.#authenticated(userHandle, credentialDeviceType)
@@ -150,6 +153,15 @@ export class PasskeyMethod implements AuthenticationMethod {
       },
     }
   }
+}
+
+/**
+ * A passkey's name as a person typed it, fit to show: control and format characters and runs of
+ * white space become one space, at most 64 characters are kept; nothing left is no name.
+ */
+export function passkeyName(text: string | undefined): string | undefined {
+  const name = [...(text ?? '').replace(/[\p{Cc}\p{Cf}\s]+/gu, ' ').trim()].slice(0, 64).join('').trim()
+  return name || undefined
 }
 
 function pending(values: Record<string, string>): PendingRoundTrip {

@@ -11,7 +11,15 @@ export interface PasskeyCredential {
   transports: string[]
   createdAt: number
   lastUsedAt: number | undefined
+  /** What the person calls it (at most 64 characters). */
+  name?: string | undefined
+  /** The authenticator's AAGUID, as the registration reported it (zeros when it would not say). */
+  aaguid?: string | undefined
+  /** WebAuthn's credential device type: `multi_device` when the passkey can be synced. */
+  deviceType?: PasskeyDeviceType | undefined
 }
+
+export type PasskeyDeviceType = 'single_device' | 'multi_device'
 
 export interface PasskeyCredentialStore {
   get(tenantId: string, credentialId: string): Promise<PasskeyCredential | undefined>
@@ -19,6 +27,8 @@ export interface PasskeyCredentialStore {
   createIfAbsent(credential: PasskeyCredential): Promise<boolean>
   /** Records a sign-in: the authenticator's new counter and when. */
   recordUse(tenantId: string, credentialId: string, use: { counter: number; usedAt: number }): Promise<void>
+  /** Names the credential, or unnames it; false when there is no such credential. */
+  rename(tenantId: string, credentialId: string, name: string | undefined): Promise<boolean>
   /** The credentials of these user handles, oldest first. */
   listForUserHandles(tenantId: string, userHandles: readonly string[]): Promise<PasskeyCredential[]>
   /** False when there is no such credential. */

@@ -129,4 +129,26 @@ describe('admin API: accounts', () => {
     )
     assert.equal(again.status, 404)
   })
+
+  it('names a passkey; 404 for another account’s, 400 for a bad name', async () => {
+    const { profileId, credentials } = await person(1)
+    const other = await person(1)
+    const path = `/tenants/${tenant}/accounts/${profileId}/passkeys/${credentials[0]}`
+
+    const named = await server.admin('PATCH', path, { body: { name: ' Lost\nphone ' } })
+    assert.equal(named.status, 200)
+    assert.equal(named.body.name, 'Lost phone')
+    assert.equal('public_key' in named.body, false)
+    const account = (await server.admin('GET', `/tenants/${tenant}/accounts/${profileId}`)).body
+    assert.equal(account.passkeys[0].name, 'Lost phone')
+
+    const foreign = `/tenants/${tenant}/accounts/${profileId}/passkeys/${other.credentials[0]}`
+    assert.equal((await server.admin('PATCH', foreign, { body: { name: 'Mine' } })).status, 404)
+    const tooLong = await server.admin('PATCH', path, { body: { name: 'x'.repeat(65) } })
+    assert.deepEqual([tooLong.status, tooLong.body.error], [400, 'invalid_input'])
+    assert.equal((await server.admin('PATCH', path, { body: { label: 'x' } })).status, 400)
+
+    const unnamed = await server.admin('PATCH', path, { body: { name: null } })
+    assert.deepEqual([unnamed.status, 'name' in unnamed.body], [200, false])
+  })
 })

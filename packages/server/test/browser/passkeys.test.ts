@@ -175,12 +175,17 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
         async () => {
           await withPassword(onPhone)()
           await onPhone.getByRole('heading', { name: 'Add a passkey' }).waitFor()
+          await onPhone.getByLabel('Name this passkey (optional)').fill('  My phone ')
           await onPhone.getByRole('button', { name: 'Add a passkey' }).click()
         },
         addPasskey,
       )
       assert.equal(added.sub, profileId)
-      assert.equal((await passkeys()).length, 1)
+      const [phonePasskey] = await passkeys()
+      assert.deepEqual([(await passkeys()).length, phonePasskey?.name], [1, 'My phone'])
+      // Chromium's virtual authenticators report an AAGUID and are not backup eligible.
+      assert.match(phonePasskey?.aaguid ?? '', /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/)
+      assert.equal(phonePasskey?.deviceType, 'single_device')
 
       // Asked again on the phone: its authenticator holds the account's passkey and makes none.
       const refused = await authorize(
@@ -207,7 +212,11 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
         },
         addPasskey,
       )
-      assert.equal((await passkeys()).length, 2, 'another device adds its own')
+      assert.deepEqual(
+        (await passkeys()).map((p) => p.name),
+        ['My phone', undefined],
+        'another device adds its own, unnamed',
+      )
       const withLaptopPasskey = await authorize(onLaptop, () =>
         onLaptop.getByRole('button', { name: 'Sign in with a passkey' }).click(),
       )

@@ -384,6 +384,19 @@ describe('onramp: managing tenants, clients, resources, devices and keys', () =>
       env,
     )
     assert.equal(byIdentity.passkeys[0].credential_id, 'Y3JlZA')
+    const rename = ['accounts', 'rename-passkey', '--tenant', 'people', '--profile', byIdentity.profile_id]
+    const renamed = await onramp([...rename, '--credential', 'Y3JlZA', '--name', 'Work phone'], env)
+    assert.equal(renamed.code, 0, renamed.stderr)
+    assert.match(renamed.stdout, /is named "Work phone"/)
+    const named = await onramp(
+      ['accounts', 'show', '--tenant', 'people', '--profile', byIdentity.profile_id],
+      env,
+    )
+    assert.match(named.stdout, /^passkeys: +Y3JlZA \(Work phone\)$/m)
+    const unnamed = await onrampJSON([...rename, '--credential', 'Y3JlZA', '--name', ' '], env)
+    assert.equal('name' in unnamed, false)
+    const foreign = await onramp([...rename, '--credential', 'bm9uZQ', '--name', 'x'], env)
+    assert.notEqual(foreign.code, 0)
     const both = await onramp(
       ['accounts', 'show', '--tenant', 'people', '--email', 'a@b.c', '--profile', 'x'],
       env,

@@ -26,7 +26,7 @@ interface Person {
   email: string
 }
 
-describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
+describe('a person’s own passkeys: GET, PATCH and DELETE /profile/passkeys', () => {
   let server: TestServer
   let as: oauth.AuthorizationServer
 
@@ -67,14 +67,30 @@ describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
     return credentialIds
   }
 
-  async function call(person: Person, method: 'GET' | 'DELETE', path: string): Promise<RawResponse> {
+  async function call(
+    person: Person,
+    method: 'GET' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: { json: string; type?: string },
+  ): Promise<RawResponse> {
     const url = `${server.issuer()}${path}`
     const proof = await createProof(person.key.keyPair, {
       htm: method,
       htu: url,
       ath: accessTokenHash(person.accessToken),
     })
-    return send(url, { method, headers: { authorization: `DPoP ${person.accessToken}`, dpop: proof } })
+    const headers: Record<string, string> = { authorization: `DPoP ${person.accessToken}`, dpop: proof }
+    if (body) headers['content-type'] = body.type ?? 'application/json'
+    return send(url, { method, headers, ...(body && { body: body.json }) })
+  }
+
+  function rename(person: Person, credentialId: string, name: unknown): Promise<RawResponse> {
+    return call(person, 'PATCH', `/profile/passkeys/${credentialId}`, { json: JSON.stringify({ name }) })
+  }
+
+  async function names(person: Person): Promise<(string | undefined)[]> {
+    const response = await call(person, 'GET', '/profile/passkeys')
+    return (response.body as PasskeyList).passkeys.map((p) => p.name as string | undefined)
   }
 
   async function listed(person: Person): Promise<string[]> {
@@ -141,6 +157,60 @@ describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
     )
   })
 
+  it('names a passkey, tidies the name and unnames it with null; never another person’s', async () => {
+    const person = await signUp()
+    const ids = await addPasskeys(person, 2)
+    const other = await signUp()
+    const [othersPasskey] = await addPasskeys(other, 1)
+
+    const named = await rename(person, ids[1]!, '  Work\tlaptop \u200b ')
+    assert.equal(named.status, 200, JSON.stringify(named.body))
+    assert.equal(named.headers.get('cache-control'), 'no-store')
+    assert.deepEqual(
+      { ...(named.body as object), user_handle: undefined },
+      {
+        credential_id: ids[1],
+        user_handle: undefined,
+        name: 'Work laptop',
+        transports: ['internal', 'hybrid'],
+        created_at: 1_795_000_001,
+      },
+    )
+    assert.deepEqual(await names(person), [undefined, 'Work laptop'])
+
+    assertOAuthError(await rename(person, othersPasskey!, 'Mine now'), 404, 'not_found')
+    assert.deepEqual(await names(other), [undefined])
+
+    assert.equal((await rename(person, ids[1]!, null)).status, 200)
+    assert.deepEqual(await names(person), [undefined, undefined])
+    assert.equal((await rename(person, ids[0]!, 'x'.repeat(64))).status, 200)
+    assert.equal((await rename(person, ids[0]!, '   ')).status, 200, 'a blank name unnames')
+    assert.deepEqual(await names(person), [undefined, undefined])
+  })
+
+  it('refuses a bad name with a 4xx and keeps the old one', async () => {
+    const person = await signUp()
+    const [id] = await addPasskeys(person, 1)
+    assert.equal((await rename(person, id!, 'Phone')).status, 200)
+    const path = `/profile/passkeys/${id}`
+
+    assertOAuthError(await rename(person, id!, 'x'.repeat(65)), 400, 'invalid_input')
+    assertOAuthError(await rename(person, id!, 42), 400, 'invalid_input')
+    assertOAuthError(await call(person, 'PATCH', path, { json: '{}' }), 400, 'invalid_input')
+    assertOAuthError(
+      await call(person, 'PATCH', path, { json: '{"name":"a","public_key":"b"}' }),
+      400,
+      'invalid_input',
+    )
+    assertOAuthError(await call(person, 'PATCH', path, { json: '{"name":' }), 400, 'invalid_input')
+    assertOAuthError(
+      await call(person, 'PATCH', path, { json: 'name=a', type: 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported_media_type',
+    )
+    assert.deepEqual(await names(person), ['Phone'])
+  })
+
   it('refuses to remove the account’s last way to sign in, and changes nothing', async () => {
     const person = await signUp()
     const [only] = await addPasskeys(person, 1)
@@ -157,11 +227,12 @@ describe('a person’s own passkeys: GET and DELETE /profile/passkeys', () => {
     )
   })
 
-  it('needs account:read to list and account:write to remove', async () => {
+  it('needs account:read to list and account:write to name or remove', async () => {
     const reader = await signUp('account:read')
     const [id] = await addPasskeys(reader, 2)
     assert.equal((await listed(reader)).length, 2)
     assertOAuthError(await call(reader, 'DELETE', `/profile/passkeys/${id}`), 403, 'insufficient_scope')
+    assertOAuthError(await rename(reader, id!, 'Phone'), 403, 'insufficient_scope')
 
     const writer = await signUp('account:write attributes:read')
     assertOAuthError(await call(writer, 'GET', '/profile/passkeys'), 403, 'insufficient_scope')

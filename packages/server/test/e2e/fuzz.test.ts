@@ -299,7 +299,11 @@ for (const setup of setups)
       'POST /admin/v1/tenants/:tenant/apple/enrollments/:enrollment_id/commands': () => ({
         RequestType: 'DeviceInformation',
       }),
+      'PATCH /admin/v1/tenants/:tenant/accounts/:profile_id/passkeys/:credential_id': () => ({
+        name: 'Phone',
+      }),
       'PUT /t/:tenant/profile/attributes*': () => ({ items: [{ sku: 'A1', quantity: 2 }] }),
+      'PATCH /t/:tenant/profile/passkeys/:credential_id': () => ({ name: 'Phone' }),
       'POST /t/:tenant/profile/merge': () => ({ anonymous_token: accessToken, prefer: 'anonymous' }),
     }
 

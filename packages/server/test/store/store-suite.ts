@@ -1367,6 +1367,39 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assertNumbers(used!, ['counter', 'createdAt', 'lastUsedAt'])
       })
 
+      it('keep their name, AAGUID and device type, and are renamed and unnamed', async () => {
+        const tenant = await newTenant()
+        const other = await newTenant()
+        const credential: PasskeyCredential = {
+          tenantId: tenant.id,
+          credentialId: uid('cred'),
+          userHandle: uid('handle'),
+          publicKey: 'pQECAyYgASFYIA',
+          counter: 0,
+          transports: ['internal'],
+          createdAt: NOW,
+          lastUsedAt: NOW,
+          name: 'Phone',
+          aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
+          deviceType: 'multi_device',
+        }
+        const passkeys = store().passkeyCredentials
+        assert.equal(await passkeys.createIfAbsent(credential), true)
+        assert.deepEqual(await passkeys.get(tenant.id, credential.credentialId), credential)
+
+        assert.equal(await passkeys.rename(tenant.id, credential.credentialId, 'Work phone ✓'), true)
+        assert.deepEqual(await passkeys.get(tenant.id, credential.credentialId), {
+          ...credential,
+          name: 'Work phone ✓',
+        })
+        assert.equal(await passkeys.rename(tenant.id, credential.credentialId, undefined), true)
+        const { name: _, ...unnamed } = credential
+        assert.deepEqual(await passkeys.get(tenant.id, credential.credentialId), unnamed)
+        assert.equal(await passkeys.rename(other.id, credential.credentialId, 'Stolen'), false)
+        assert.equal(await passkeys.rename(tenant.id, uid('cred'), 'Nobody'), false)
+        assert.deepEqual(await passkeys.get(tenant.id, credential.credentialId), unnamed)
+      })
+
       it('list by user handles, oldest first, and delete one', async () => {
         const tenant = await newTenant()
         const [first, second] = [uid('handle'), uid('handle')]

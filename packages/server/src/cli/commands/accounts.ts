@@ -1,5 +1,5 @@
 import type { Account } from '../../domain/account-manager.ts'
-import { accountView } from '../../http/admin/views.ts'
+import { accountView, passkeyView } from '../../http/admin/views.ts'
 import {
   type CommandContext,
   type CommandGroup,
@@ -10,6 +10,12 @@ import {
 import { details, list, time } from '../output.ts'
 
 const profileOption = { type: 'string', value: 'ID', description: 'profile id' } as const
+const credentialOption = {
+  type: 'string',
+  value: 'ID',
+  description: 'credential id (base64url)',
+  required: true,
+} as const
 
 export const accountCommands: CommandGroup = {
   summary: "people's accounts: how they sign in, their passkeys",
@@ -30,12 +36,35 @@ export const accountCommands: CommandGroup = {
         context.out.result(accountView(account), () => describeAccount(account))
       },
     },
+    'rename-passkey': {
+      summary: "name one of an account's passkeys; a blank name unnames it",
+      options: {
+        tenant: tenantOption,
+        profile: { ...profileOption, required: true },
+        credential: credentialOption,
+        name: { type: 'string', value: 'NAME', description: 'at most 64 characters', required: true },
+      },
+      async run(context) {
+        const services = await context.services()
+        const passkey = await services.accounts.renamePasskey(
+          context.required('tenant'),
+          context.required('profile'),
+          context.required('credential'),
+          context.required('name'),
+        )
+        context.out.result(passkeyView(passkey), () =>
+          passkey.name === undefined
+            ? `Passkey "${passkey.credentialId}" has no name now.`
+            : `Passkey "${passkey.credentialId}" is named "${passkey.name}".`,
+        )
+      },
+    },
     'remove-passkey': {
       summary: 'remove a passkey from an account: it signs in no more',
       options: {
         tenant: tenantOption,
         profile: { ...profileOption, required: true },
-        credential: { type: 'string', value: 'ID', description: 'credential id (base64url)', required: true },
+        credential: credentialOption,
       },
       async run(context) {
         const credential = context.required('credential')
@@ -78,6 +107,8 @@ function describeAccount({ profile, identities, passkeys }: Account): string {
     created: time(profile.createdAt),
     'last active': time(profile.lastActiveAt),
     'signs in with': list(identities.map((i) => `${i.provider}:${i.subject}`)),
-    passkeys: list(passkeys.map((p) => p.credentialId)),
+    passkeys: list(
+      passkeys.map((p) => (p.name === undefined ? p.credentialId : `${p.credentialId} (${p.name})`)),
+    ),
   })
 }

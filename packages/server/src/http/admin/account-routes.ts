@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { PathText } from '../schemas.ts'
 import { NoContent, TenantParams } from './admin-schemas.ts'
-import { AccountView, accountView } from './views.ts'
+import { AccountView, accountView, PasskeyPatch, PasskeyView, passkeyView } from './views.ts'
 
 const ProfileParams = Type.Object({
   tenant: TenantParams.properties.tenant,
@@ -26,7 +26,7 @@ const AccountQuery = Type.Object(
 
 /**
  * `/tenants/:tenant/accounts`: people's accounts (profiles with identities and passkeys), by
- * profile id or by an identity; an administrator removes a lost passkey here.
+ * profile id or by an identity; an administrator names a passkey, or removes a lost one, here.
  */
 export function accountRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof AccountQuery> }>(
@@ -43,6 +43,16 @@ export function accountRoutes(app: FastifyInstance, services: Services): void {
     { schema: { params: ProfileParams, response: { 200: AccountView } } },
     async (request) =>
       accountView(await services.accounts.get(request.params.tenant, request.params.profile_id)),
+  )
+
+  app.patch<{ Params: Static<typeof PasskeyParams>; Body: Static<typeof PasskeyPatch> }>(
+    '/accounts/:profile_id/passkeys/:credential_id',
+    { schema: { params: PasskeyParams, body: PasskeyPatch, response: { 200: PasskeyView } } },
+    async (request) => {
+      const { tenant, profile_id, credential_id } = request.params
+      const name = request.body.name ?? undefined
+      return passkeyView(await services.accounts.renamePasskey(tenant, profile_id, credential_id, name))
+    },
   )
 
   app.delete<{ Params: Static<typeof PasskeyParams> }>(

@@ -177,6 +177,9 @@ export function resourceView(resource: Resource): Static<typeof ResourceView> {
 export const PasskeyView = Type.Object({
   credential_id: Type.String(),
   user_handle: Type.String(),
+  name: Type.Optional(Type.String()),
+  aaguid: Type.Optional(Type.String()),
+  device_type: Type.Optional(Type.String()),
   transports: Type.Array(Type.String()),
   created_at: Timestamp,
   last_used_at: Type.Optional(Timestamp),
@@ -186,11 +189,20 @@ export function passkeyView(passkey: PasskeyCredential): Static<typeof PasskeyVi
   return {
     credential_id: passkey.credentialId,
     user_handle: passkey.userHandle,
+    ...(passkey.name !== undefined && { name: passkey.name }),
+    ...(passkey.aaguid !== undefined && { aaguid: passkey.aaguid }),
+    ...(passkey.deviceType !== undefined && { device_type: passkey.deviceType }),
     transports: passkey.transports,
     created_at: passkey.createdAt,
     ...(passkey.lastUsedAt !== undefined && { last_used_at: passkey.lastUsedAt }),
   }
 }
+
+/** `PATCH` of a passkey: its new name; `null` (or a blank one) unnames it. */
+export const PasskeyPatch = Type.Object(
+  { name: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]) },
+  { additionalProperties: false },
+)
 
 export const AccountView = Type.Object({
   profile_id: Type.String(),

@@ -137,6 +137,16 @@ export function passkeyOfferPage(model: PasskeyOfferModel): string {
           ? "Add a passkey on this device to your account: sign in with your fingerprint, your face or your device's screen lock. A device that has one of your passkeys already will not make another."
           : "Add a passkey to your account: next time, sign in with your fingerprint, your face or your device's screen lock instead of a password."
       }</p>
+      ${field({
+        name: 'passkey_name',
+        label: 'Name this passkey (optional)',
+        type: 'text',
+        autocomplete: 'off',
+        hint: 'To tell it from your others later, for example "Work laptop".',
+        error: undefined,
+        autofocus: false,
+        optional: { maxLength: 64 },
+      })}
       <input type="hidden" name="csrf_token" value="${model.csrfToken}">
       <input type="hidden" name="action" value="register">
       <input type="hidden" name="response" value="">
@@ -173,12 +183,14 @@ function errorSummary(formError: string | undefined, fieldErrors: readonly Field
 function field(options: {
   name: string
   label: string
-  type: 'email' | 'password'
+  type: 'email' | 'password' | 'text'
   autocomplete: string
   value?: string | undefined
   hint?: string | undefined
   error: string | undefined
   autofocus: boolean
+  /** An optional field: not `required`, at most this many characters. */
+  optional?: { maxLength: number }
 }): SafeHTML {
   const { name, error, hint } = options
   const describedBy = [hint && `${name}-hint`, error && `${name}-error`].filter(Boolean).join(' ')
@@ -187,7 +199,9 @@ function field(options: {
         <label for="${name}">${options.label}</label>
         ${hint && html`<p class="hint" id="${name}-hint">${hint}</p>`}
         ${error && html`<p class="field-error" id="${name}-error"><span class="visually-hidden">Error:</span> ${error}</p>`}
-        <input id="${name}" name="${name}" type="${options.type}" autocomplete="${options.autocomplete}" required${
+        <input id="${name}" name="${name}" type="${options.type}" autocomplete="${options.autocomplete}"${
+          options.optional ? html` maxlength="${String(options.optional.maxLength)}"` : html` required`
+        }${
           options.type === 'email' && html` spellcheck="false" autocapitalize="none"`
         }${options.value !== undefined && html` value="${options.value}"`}${
           describedBy && html` aria-describedby="${describedBy}"`

@@ -4,7 +4,7 @@ import type { AttributePreconditions } from '../../domain/profile-manager.ts'
 import type { Services } from '../../domain/services.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { OAuthError } from '../../errors/oauth-error.ts'
-import { PasskeyView, passkeyView } from '../admin/views.ts'
+import { PasskeyPatch, PasskeyView, passkeyView } from '../admin/views.ts'
 import { authenticateAccessToken } from '../protected-resource.ts'
 import { PathText, TenantParams } from '../schemas.ts'
 
@@ -25,8 +25,8 @@ const PasskeyList = Type.Object({ passkeys: Type.Array(PasskeyView) })
  * `GET`/`PUT`/`DELETE /profile/attributes/{name}` (the value is the body, any JSON) and
  * `DELETE /profile` (an anonymous subject deletes itself). Attribute responses carry a strong
  * `ETag`; `PUT` and `DELETE` honour `If-Match` and `If-None-Match`. A person also lists their
- * passkeys (`GET /profile/passkeys`) and removes one (`DELETE /profile/passkeys/{id}`), never
- * the last way their account signs in.
+ * passkeys (`GET /profile/passkeys`), names one (`PATCH /profile/passkeys/{id}`) and removes one
+ * (`DELETE /profile/passkeys/{id}`), never the last way their account signs in.
  */
 export function profileRoutes(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {
@@ -54,8 +54,7 @@ export function profileRoutes(app: FastifyInstance, services: Services): void {
 
     scope.put('/profile/attributes/*', options, async (request, reply) => {
       const profileId = await authenticateSubject(request, services, write)
-      if (!isJSONMediaType(request.headers['content-type']))
-        throw new AppError('unsupported_media_type', 'the body must be application/json')
+      requireJSON(request)
       const { attribute, created } = await services.profiles.putAttribute(
         request.tenant.id,
         profileId,
@@ -88,6 +87,25 @@ export function profileRoutes(app: FastifyInstance, services: Services): void {
         const account = await services.accounts.get(request.tenant.id, profileId)
         reply.header('cache-control', 'no-store')
         return { passkeys: account.passkeys.map(passkeyView) }
+      },
+    )
+
+    scope.patch<{ Params: Static<typeof PasskeyParams>; Body: Static<typeof PasskeyPatch> }>(
+      '/profile/passkeys/:credential_id',
+      { schema: { params: PasskeyParams, body: PasskeyPatch, response: { 200: PasskeyView } } },
+      async (request, reply) => {
+        const profileId = await authenticateSubject(request, services, accountWrite)
+        requireJSON(request)
+        const { credential_id } = request.params
+        const name = request.body.name ?? undefined
+        const passkey = await services.accounts.renamePasskey(
+          request.tenant.id,
+          profileId,
+          credential_id,
+          name,
+        )
+        reply.header('cache-control', 'no-store')
+        return passkeyView(passkey)
       },
     )
 
@@ -145,8 +163,10 @@ function sendJSON(reply: FastifyReply, status: number, json: string): FastifyRep
     .send(json)
 }
 
-function isJSONMediaType(contentType: string | undefined): boolean {
-  return /^application\/json\s*(;|$)/i.test(contentType ?? '')
+/** The body was JSON: a form body, which the server also parses, is refused. */
+function requireJSON(request: FastifyRequest): void {
+  if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
+    throw new AppError('unsupported_media_type', 'the body must be application/json')
 }
 
 function preconditions(request: FastifyRequest): AttributePreconditions {

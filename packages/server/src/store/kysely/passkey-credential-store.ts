@@ -1,5 +1,9 @@
 import type { Selectable } from 'kysely'
-import type { PasskeyCredential, PasskeyCredentialStore } from '../passkey-credential-store.ts'
+import type {
+  PasskeyCredential,
+  PasskeyCredentialStore,
+  PasskeyDeviceType,
+} from '../passkey-credential-store.ts'
 import type { PasskeyCredentialsTable } from '../tables/passkey-credentials.ts'
 import { affected, type Executor } from './executor.ts'
 
@@ -31,6 +35,9 @@ export class KyselyPasskeyCredentialStore implements PasskeyCredentialStore {
         transports: JSON.stringify(credential.transports),
         created_at: credential.createdAt,
         last_used_at: credential.lastUsedAt ?? null,
+        name: credential.name ?? null,
+        aaguid: credential.aaguid ?? null,
+        device_type: credential.deviceType ?? null,
       })
       .onConflict((conflict) => conflict.columns(['tenant_id', 'credential_id']).doNothing())
       .returning('credential_id')
@@ -49,6 +56,16 @@ export class KyselyPasskeyCredentialStore implements PasskeyCredentialStore {
       .where('tenant_id', '=', tenantId)
       .where('credential_id', '=', credentialId)
       .execute()
+  }
+
+  async rename(tenantId: string, credentialId: string, name: string | undefined): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('passkey_credentials')
+      .set({ name: name ?? null })
+      .where('tenant_id', '=', tenantId)
+      .where('credential_id', '=', credentialId)
+      .executeTakeFirst()
+    return affected(result) > 0
   }
 
   async listForUserHandles(tenantId: string, userHandles: readonly string[]): Promise<PasskeyCredential[]> {
@@ -84,5 +101,8 @@ function toCredential(row: Selectable<PasskeyCredentialsTable>): PasskeyCredenti
     transports: JSON.parse(row.transports) as string[],
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? undefined : Number(row.last_used_at),
+    ...(row.name !== null && { name: row.name }),
+    ...(row.aaguid !== null && { aaguid: row.aaguid }),
+    ...(row.device_type !== null && { deviceType: row.device_type as PasskeyDeviceType }),
   }
 }

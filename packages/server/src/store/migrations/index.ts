@@ -10,6 +10,7 @@ import * as m0008 from './0008-resource-secrets.ts'
 import * as m0009 from './0009-apple-identity-fingerprint.ts'
 import * as m0010 from './0010-apple-push-certificate.ts'
 import * as m0011 from './0011-apple-unlock-token.ts'
+import * as m0012 from './0012-passkey-details.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0009-apple-identity-fingerprint': m0009,
   '0010-apple-push-certificate': m0010,
   '0011-apple-unlock-token': m0011,
+  '0012-passkey-details': m0012,
 }
 
 export const migrationProvider: MigrationProvider = {

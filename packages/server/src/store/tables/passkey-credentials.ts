@@ -13,4 +13,10 @@ export interface PasskeyCredentialsTable {
   transports: string
   created_at: number
   last_used_at: number | null
+  /** What the person calls it; null: unnamed. */
+  name: string | null
+  /** The authenticator's AAGUID (its make and model), as the registration reported it. */
+  aaguid: string | null
+  /** `single_device` or `multi_device` (backup eligible: a synced passkey). */
+  device_type: string | null
 }
