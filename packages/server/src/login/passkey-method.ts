@@ -156,11 +156,17 @@ export class PasskeyMethod implements AuthenticationMethod {
 }
 
 /**
- * A passkey's name as a person typed it, fit to show: control and format characters and runs of
- * white space become one space, at most 64 characters are kept; nothing left is no name.
+ * Control characters, white space, and the invisible or direction-changing format characters
+ * that could make one name look like another (zero-width joiners stay: emoji and scripts use them).
+ */
+const unshownCharacters = /[\p{Cc}\s\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]+/gu
+
+/**
+ * A passkey's name as a person typed it, fit to show: runs of the characters above become one
+ * space, at most 64 characters are kept; nothing left is no name.
  */
 export function passkeyName(text: string | undefined): string | undefined {
-  const name = [...(text ?? '').replace(/[\p{Cc}\p{Cf}\s]+/gu, ' ').trim()].slice(0, 64).join('').trim()
+  const name = [...(text ?? '').replace(unshownCharacters, ' ').trim()].slice(0, 64).join('').trim()
   return name || undefined
 }
 

@@ -181,6 +181,8 @@ describe('a person’s own passkeys: GET, PATCH and DELETE /profile/passkeys', (
     assertOAuthError(await rename(person, othersPasskey!, 'Mine now'), 404, 'not_found')
     assert.deepEqual(await names(other), [undefined])
 
+    const family = await rename(person, ids[1]!, '\u202eenohp \u{1f468}\u200d\u{1f469}\u200d\u{1f467}')
+    assert.equal((family.body as { name: string }).name, 'enohp \u{1f468}\u200d\u{1f469}\u200d\u{1f467}')
     assert.equal((await rename(person, ids[1]!, null)).status, 200)
     assert.deepEqual(await names(person), [undefined, undefined])
     assert.equal((await rename(person, ids[0]!, 'x'.repeat(64))).status, 200)

@@ -1338,19 +1338,26 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
     })
 
     describe('passkey credentials', () => {
+      /** A new credential of a new user handle in the tenant, made at NOW and not used yet. */
+      const newCredential = (
+        tenantId: string,
+        fields: Partial<PasskeyCredential> = {},
+      ): PasskeyCredential => ({
+        tenantId,
+        credentialId: uid('cred'),
+        userHandle: uid('handle'),
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: [],
+        createdAt: NOW,
+        lastUsedAt: undefined,
+        ...fields,
+      })
+
       it('create once per tenant and credential id, get round-trips, and record their use', async () => {
         const tenant = await newTenant()
         const other = await newTenant()
-        const credential: PasskeyCredential = {
-          tenantId: tenant.id,
-          credentialId: uid('cred'),
-          userHandle: uid('handle'),
-          publicKey: 'pQECAyYgASFYIA',
-          counter: 0,
-          transports: ['internal', 'hybrid'],
-          createdAt: NOW,
-          lastUsedAt: undefined,
-        }
+        const credential = newCredential(tenant.id, { transports: ['internal', 'hybrid'] })
         assert.equal(await store().passkeyCredentials.createIfAbsent(credential), true)
         assert.deepEqual(await store().passkeyCredentials.get(tenant.id, credential.credentialId), credential)
         assert.equal(
@@ -1370,19 +1377,12 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
       it('keep their name, AAGUID and device type, and are renamed and unnamed', async () => {
         const tenant = await newTenant()
         const other = await newTenant()
-        const credential: PasskeyCredential = {
-          tenantId: tenant.id,
-          credentialId: uid('cred'),
-          userHandle: uid('handle'),
-          publicKey: 'pQECAyYgASFYIA',
-          counter: 0,
-          transports: ['internal'],
-          createdAt: NOW,
+        const credential = newCredential(tenant.id, {
           lastUsedAt: NOW,
           name: 'Phone',
           aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
           deviceType: 'multi_device',
-        }
+        })
         const passkeys = store().passkeyCredentials
         assert.equal(await passkeys.createIfAbsent(credential), true)
         assert.deepEqual(await passkeys.get(tenant.id, credential.credentialId), credential)
@@ -1403,16 +1403,8 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
       it('list by user handles, oldest first, and delete one', async () => {
         const tenant = await newTenant()
         const [first, second] = [uid('handle'), uid('handle')]
-        const credentialOf = (userHandle: string, createdAt: number): PasskeyCredential => ({
-          tenantId: tenant.id,
-          credentialId: uid('cred'),
-          userHandle,
-          publicKey: 'pQECAyYgASFYIA',
-          counter: 0,
-          transports: [],
-          createdAt,
-          lastUsedAt: undefined,
-        })
+        const credentialOf = (userHandle: string, createdAt: number) =>
+          newCredential(tenant.id, { userHandle, createdAt })
         const [newer, older, another] = [
           credentialOf(first, LATER),
           credentialOf(first, NOW),
