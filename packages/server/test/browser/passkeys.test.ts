@@ -181,8 +181,9 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
         addPasskey,
       )
       assert.equal(added.sub, profileId)
-      const [phonePasskey] = await passkeys()
-      assert.deepEqual([(await passkeys()).length, phonePasskey?.name], [1, 'My phone'])
+      const afterPhone = await passkeys()
+      const [phonePasskey] = afterPhone
+      assert.deepEqual([afterPhone.length, phonePasskey?.name], [1, 'My phone'])
       // Chromium's virtual authenticators report an AAGUID and are not backup eligible.
       assert.match(phonePasskey?.aaguid ?? '', /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/)
       assert.equal(phonePasskey?.deviceType, 'single_device')

@@ -88,15 +88,18 @@ describe('a person’s own passkeys: GET, PATCH and DELETE /profile/passkeys', (
     return call(person, 'PATCH', `/profile/passkeys/${credentialId}`, { json: JSON.stringify({ name }) })
   }
 
-  async function names(person: Person): Promise<(string | undefined)[]> {
+  async function passkeysOf(person: Person): Promise<PasskeyList['passkeys']> {
     const response = await call(person, 'GET', '/profile/passkeys')
-    return (response.body as PasskeyList).passkeys.map((p) => p.name as string | undefined)
+    assert.equal(response.status, 200, JSON.stringify(response.body))
+    return (response.body as PasskeyList).passkeys
+  }
+
+  async function names(person: Person): Promise<(string | undefined)[]> {
+    return (await passkeysOf(person)).map((p) => p.name as string | undefined)
   }
 
   async function listed(person: Person): Promise<string[]> {
-    const response = await call(person, 'GET', '/profile/passkeys')
-    assert.equal(response.status, 200, JSON.stringify(response.body))
-    return (response.body as PasskeyList).passkeys.map((p) => String(p.credential_id))
+    return (await passkeysOf(person)).map((p) => String(p.credential_id))
   }
 
   it('lists the person’s passkeys, oldest first, without their public keys', async () => {
