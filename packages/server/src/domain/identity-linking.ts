@@ -10,7 +10,8 @@ import { mergeProfileAttributes } from './profile-merge.ts'
  * - `attached`: the identity was new and the sign-in came from an anonymous profile, which now
  *   belongs to the identity (same id, attributes kept) and whose anonymous tokens stop working;
  * - `existing`: the identity already belonged to a profile, whose tokens these are; the
- *   anonymous profile the sign-in came from is left as it was;
+ *   anonymous profile the sign-in came from keeps its attributes and tokens, and its device
+ *   becomes the person's;
  * - `created`: the identity was new and there was no anonymous profile to attach: a new one.
  */
 export type LinkOutcome = 'attached' | 'existing' | 'created'
@@ -30,7 +31,7 @@ export interface LinkRequest {
 export interface LinkedProfile {
   profileId: string
   outcome: LinkOutcome
-  /** With `attached`: the anonymous profile's device, which now belongs to the person. */
+  /** The device the sign-in came from (with `attached` and `existing`), which now belongs to the person. */
   deviceId: string | undefined
 }
 
@@ -68,7 +69,11 @@ export async function linkIdentity(stores: Stores, request: LinkRequest): Promis
     } else {
       await stores.profiles.touch(existing.profileId, now)
     }
-    return { profileId: existing.profileId, outcome: 'existing', deviceId: undefined }
+    // The person signed in on the anonymous profile's device: it is theirs now, so that revoking
+    // it ends their tokens too and a sweep of the anonymous profile leaves it alone.
+    const deviceId = anonymous?.deviceId
+    if (deviceId) await stores.devices.assign(tenantId, deviceId, existing.profileId)
+    return { profileId: existing.profileId, outcome: 'existing', deviceId }
   }
 
   const identity = { id: timeOrderedId(), tenantId, provider, subject, createdAt: now }

@@ -20,4 +20,6 @@ export interface DeviceStore {
   create(device: Device): Promise<void>
   touch(id: string, at: number): Promise<void>
   revoke(tenantId: string, id: string, at: number): Promise<boolean>
+  /** Gives the device to another profile of its tenant (a person signed in on it); false if unknown. */
+  assign(tenantId: string, id: string, profileId: string): Promise<boolean>
 }

@@ -231,6 +231,32 @@ export function defineLinkingTests(open: () => Promise<TestServer>): void {
     assert.deepEqual(await allAttributes(device.key, refreshed.access_token), { cart: ['shorts'] })
   })
 
+  it('gives the device to the existing user: revoking it ends their tokens, sweeping the anonymous profile does not', async () => {
+    const credentials = newCredentials()
+    const userId = await signUp(credentials)
+    const device = await anonymousDevice()
+    const deviceId = String(device.tokens.device_id)
+    const tokens = await signInFrom(device, credentials)
+    const grant = await server.services.store.grants.get(
+      demo.tenant,
+      String(decodeJWT(tokens.access_token).payload.sid),
+    )
+    assert.equal(grant?.deviceId, deviceId)
+    assert.equal((await server.services.devices.get(demo.tenant, deviceId)).profileId, userId)
+
+    // The anonymous profile goes (as the inactivity sweep deletes it); the person's tokens stay.
+    assert.equal(await server.services.store.profiles.delete(demo.tenant, device.profileId), true)
+    assert.equal((await introspect(tokens.access_token)).active, true)
+    const refreshed = await refresh(as, device.key, tokens.refresh_token!)
+
+    assert.deepEqual(await server.services.devices.revoke(demo.tenant, deviceId), { grantsRevoked: 1 })
+    assert.equal((await introspect(refreshed.access_token)).active, false)
+    await rejectsWithOAuthError(refresh(as, device.key, refreshed.refresh_token!), {
+      error: 'invalid_grant',
+      status: 400,
+    })
+  })
+
   it('attaches at most one anonymous profile to a user: later sign-ins from others never attach', async () => {
     const first = await anonymousDevice()
     const credentials = newCredentials()

@@ -619,6 +619,19 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().devices.revoke(tenant.id, uid('missing'), NOW), false)
       })
 
+      it('assign gives a device to another profile, only in its tenant', async () => {
+        const { tenant, profile } = await newProfile()
+        const person = profileOf(tenant.id)
+        await store().profiles.create(person)
+        const device = deviceOf(tenant.id, profile.id)
+        await store().devices.create(device)
+        assert.equal(await store().devices.assign(uid('other'), device.id, person.id), false)
+        assert.equal(await store().devices.assign(tenant.id, uid('missing'), person.id), false)
+        assert.equal(await store().devices.assign(tenant.id, device.id, person.id), true)
+        assert.deepEqual(await store().devices.get(tenant.id, device.id), { ...device, profileId: person.id })
+        assert.deepEqual(await store().devices.list(tenant.id, { profileId: profile.id }), [])
+      })
+
       it('reject a device of a missing profile (foreign key)', async () => {
         const tenant = await newTenant()
         const device = deviceOf(tenant.id, uid('missing-profile'))

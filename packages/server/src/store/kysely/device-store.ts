@@ -62,6 +62,16 @@ export class KyselyDeviceStore implements DeviceStore {
       .executeTakeFirst()
     return affected(result) > 0
   }
+
+  async assign(tenantId: string, id: string, profileId: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('devices')
+      .set({ profile_id: profileId })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return affected(result) > 0
+  }
 }
 
 function toDevice(row: Selectable<DevicesTable>): Device {
