@@ -187,12 +187,18 @@ export class AuthorizationCodeManager {
       now,
     })
     const jkt = record.dpopJkt ?? redemption.jkt
+    // Without an anonymous token, a person signing in again on a device of theirs (the SDK's
+    // `Login` from a person's enrollment) is known by the device key the code is redeemed with.
+    const device =
+      linked.deviceId === undefined && jkt !== undefined
+        ? await stores.devices.findActive(tenant.id, linked.profileId, jkt)
+        : undefined
     const grant: Grant = {
       id: grantId,
       tenantId: tenant.id,
       profileId: linked.profileId,
       clientId: record.clientId,
-      deviceId: linked.deviceId,
+      deviceId: linked.deviceId ?? device?.id,
       jkt,
       scope: record.scope,
       acr: record.acr,

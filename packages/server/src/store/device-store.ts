@@ -20,6 +20,8 @@ export interface DeviceStore {
   create(device: Device): Promise<void>
   touch(id: string, at: number): Promise<void>
   revoke(tenantId: string, id: string, at: number): Promise<boolean>
+  /** The profile's device, not revoked, whose key has this thumbprint. */
+  findActive(tenantId: string, profileId: string, jkt: string): Promise<Device | undefined>
   /** Gives the device to another profile of its tenant (a person signed in on it); false if unknown. */
   assign(tenantId: string, id: string, profileId: string): Promise<boolean>
 }

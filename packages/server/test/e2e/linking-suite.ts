@@ -257,6 +257,27 @@ export function defineLinkingTests(open: () => Promise<TestServer>): void {
     })
   })
 
+  it('ties a person’s sign-in without an anonymous token to their device with the same key, and only that', async () => {
+    const device = await anonymousDevice()
+    const deviceId = String(device.tokens.device_id)
+    const credentials = newCredentials()
+    await signInFrom(device, credentials, { signUp: true })
+    const grantOf = async (tokens: oauth.TokenEndpointResponse) =>
+      server.services.store.grants.get(demo.tenant, String(decodeJWT(tokens.access_token).payload.sid))
+
+    const again = await signInFrom(undefined, credentials, { key: device.key })
+    assert.equal((await grantOf(again))?.deviceId, deviceId)
+    const elsewhere = await signInFrom(undefined, credentials)
+    assert.equal((await grantOf(elsewhere))?.deviceId, undefined)
+    // Another person's sign-in with that key does not get the device.
+    const stranger = await signInFrom(undefined, newCredentials(), { signUp: true, key: device.key })
+    assert.equal((await grantOf(stranger))?.deviceId, undefined)
+
+    assert.deepEqual(await server.services.devices.revoke(demo.tenant, deviceId), { grantsRevoked: 2 })
+    assert.equal((await introspect(again.access_token)).active, false)
+    assert.equal((await introspect(elsewhere.access_token)).active, true)
+  })
+
   it('attaches at most one anonymous profile to a user: later sign-ins from others never attach', async () => {
     const first = await anonymousDevice()
     const credentials = newCredentials()

@@ -619,6 +619,21 @@ export function defineStoreSuite(name: string, open: () => Promise<OpenedStore>)
         assert.equal(await store().devices.revoke(tenant.id, uid('missing'), NOW), false)
       })
 
+      it('findActive finds the profile’s unrevoked device with a key', async () => {
+        const { tenant, profile } = await newProfile()
+        const other = profileOf(tenant.id)
+        await store().profiles.create(other)
+        const device = deviceOf(tenant.id, profile.id)
+        const revoked = deviceOf(tenant.id, profile.id, { jkt: 'revoked-key', revokedAt: NOW })
+        for (const d of [device, revoked, deviceOf(tenant.id, other.id, { jkt: 'theirs' })])
+          await store().devices.create(d)
+        assert.deepEqual(await store().devices.findActive(tenant.id, profile.id, device.jkt), device)
+        assert.equal(await store().devices.findActive(tenant.id, profile.id, 'revoked-key'), undefined)
+        assert.equal(await store().devices.findActive(tenant.id, profile.id, 'theirs'), undefined)
+        assert.equal(await store().devices.findActive(tenant.id, other.id, device.jkt), undefined)
+        assert.equal(await store().devices.findActive(uid('other'), profile.id, device.jkt), undefined)
+      })
+
       it('assign gives a device to another profile, only in its tenant', async () => {
         const { tenant, profile } = await newProfile()
         const person = profileOf(tenant.id)

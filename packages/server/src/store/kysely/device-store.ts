@@ -33,6 +33,18 @@ export class KyselyDeviceStore implements DeviceStore {
     return rows.map(toDevice)
   }
 
+  async findActive(tenantId: string, profileId: string, jkt: string): Promise<Device | undefined> {
+    const row = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('profile_id', '=', profileId)
+      .where('jkt', '=', jkt)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return row && toDevice(row)
+  }
+
   async create(device: Device): Promise<void> {
     await insertRow(this.#db, 'devices', {
       id: device.id,
