@@ -208,9 +208,10 @@ export const LoginPrompts = ['login', 'create', 'select_account', 'consent', 'no
 export type LoginPrompt = (typeof LoginPrompts)[number]
 
 /**
- * Progressive sign-in, step 1: pushes an authorization request with the anonymous token (and a
- * DPoP proof of the device key), keeps the PKCE verifier and `state` in storage, and answers
- * `RedirectRequired` with the `authorizationUrl` the app opens in a browser.
+ * Progressive sign-in, step 1: pushes an authorization request with a DPoP proof of the device key
+ * (and, from an anonymous enrollment, its token; from a person's, the same person signs in again),
+ * keeps the PKCE verifier and `state` in storage, and answers `RedirectRequired` with the
+ * `authorizationUrl` the app opens in a browser.
  */
 export interface LoginEvent {
   type: 'Login'

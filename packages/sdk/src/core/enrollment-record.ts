@@ -92,6 +92,11 @@ export class EnrollmentStore {
   }
 }
 
+/** Whether no person signed in on the enrollment yet. */
+export function isAnonymous(record: EnrollmentRecord): boolean {
+  return record.isAnonymous !== false
+}
+
 /** What a result may show of an enrollment. */
 export function userOf(record: EnrollmentRecord): SdkUser {
   return {
@@ -100,7 +105,7 @@ export function userOf(record: EnrollmentRecord): SdkUser {
     clientId: record.clientId,
     deviceId: record.deviceId,
     authenticationMode: record.authenticationMode,
-    isAnonymous: record.isAnonymous !== false,
+    isAnonymous: isAnonymous(record),
     enrolledAt: record.enrolledAt,
   }
 }

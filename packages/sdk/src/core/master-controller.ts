@@ -35,7 +35,7 @@ import { type OnrampOptions, type ResolvedOptions, resolveOptions } from '../opt
 import { checkAppVersion } from './app-config.ts'
 import { DPoPNonces } from './dpop-nonces.ts'
 import { enrollAnonymousUser, eraseEnrollment } from './enrollment.ts'
-import { type EnrollmentRecord, EnrollmentStore, userOf } from './enrollment-record.ts'
+import { type EnrollmentRecord, EnrollmentStore, isAnonymous, userOf } from './enrollment-record.ts'
 import { ExchangeCache } from './exchange-cache.ts'
 import { sendCommonRequest } from './http-client.ts'
 import { offlineLogin, WrongPassword } from './offline-login.ts'
@@ -318,8 +318,12 @@ export class MasterController {
 
   async #login(event: LoginEvent): Promise<LoginResultEvent> {
     const session = this.#requireSession()
-    checkLoginEvent(event, session.tokens)
-    const anonymousToken = await this.#whileSessionLasts(session, 'Login', session.tokens.accessToken())
+    checkLoginEvent(event)
+    // From an anonymous enrollment the sign-in carries its token, to attach the profile; a
+    // person signing in again is known by the device key alone.
+    const anonymousToken = isAnonymous(session.tokens.record)
+      ? await this.#whileSessionLasts(session, 'Login', session.tokens.accessToken())
+      : undefined
     const authorizationUrl = await startLogin(event, anonymousToken, this.#loginContext(session))
     return {
       type: 'LoginResult',

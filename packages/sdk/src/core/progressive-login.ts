@@ -4,6 +4,7 @@ import { randomId } from '../crypto/random.ts'
 import { type LoginCallbackEvent, type LoginEvent, LoginPrompts } from '../events.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { withEnrollmentLock } from './enrollment-lock.ts'
+import { isAnonymous } from './enrollment-record.ts'
 import { SdkFailure } from './sdk-failure.ts'
 import { TokenEndpoint } from './token-endpoint.ts'
 import type { TokenManager } from './token-manager.ts'
@@ -48,12 +49,7 @@ export function loginEndpoint(
 }
 
 /** Checks the event before anything goes to the server. */
-export function checkLoginEvent(event: LoginEvent, tokens: TokenManager): void {
-  if (tokens.record.isAnonymous === false)
-    throw new SdkFailure(
-      'InvalidState',
-      'a person is signed in already; progressive sign-in starts anonymous',
-    )
+export function checkLoginEvent(event: LoginEvent): void {
   if (!isRedirectUri(event.redirectUri))
     throw new SdkFailure('InvalidInput', 'redirectUri must be an absolute URL without a fragment')
   if (event.scope !== undefined && (typeof event.scope !== 'string' || event.scope.trim() === ''))
@@ -66,12 +62,12 @@ export function checkLoginEvent(event: LoginEvent, tokens: TokenManager): void {
 
 /**
  * Step 1: stores the PKCE verifier and `state` under the lock (replacing any sign-in under way),
- * then pushes the authorization request with the anonymous access token and a proof of the
- * device key; the `/authorize` URL the browser opens.
+ * then pushes the authorization request with a proof of the device key (the code is bound to
+ * it) and, from an anonymous enrollment, its access token; the `/authorize` URL the browser opens.
  */
 export async function startLogin(
   event: LoginEvent,
-  anonymousToken: string,
+  anonymousToken: string | undefined,
   context: LoginContext,
 ): Promise<string> {
   const { options, tokens, endpoint } = context
@@ -93,7 +89,7 @@ export async function startLogin(
       code_challenge: await codeChallenge(pending.codeVerifier),
       code_challenge_method: 'S256',
       state: pending.state,
-      anonymous_token: anonymousToken,
+      ...(anonymousToken !== undefined && { anonymous_token: anonymousToken }),
       ...(scope !== undefined && { scope }),
       ...(event.prompt !== undefined && { prompt: event.prompt }),
       ...(event.loginHint !== undefined && { login_hint: event.loginHint }),
@@ -110,7 +106,7 @@ export async function startLogin(
  * Step 2: checks the callback against the sign-in under way (redirect URI, `state`, RFC 9207
  * `iss`), takes it out of storage (a code is redeemed once), and redeems the code with its
  * verifier. A callback whose `state` does not match leaves the sign-in under way alone: it may be
- * forged.
+ * forged. A person's enrollment accepts only that person's tokens (re-authentication).
  */
 export async function completeLogin(
   event: LoginCallbackEvent,
@@ -153,11 +149,11 @@ export async function completeLogin(
   const code = parameters.get('code')
   if (!code) throw new SdkFailure('InvalidInput', 'the callback carries neither a code nor an error')
   try {
-    return await tokens.redeemCode({
-      code,
-      redirect_uri: pending.redirectUri,
-      code_verifier: pending.codeVerifier,
-    })
+    const record = tokens.record
+    return await tokens.redeemCode(
+      { code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier },
+      { expectedSubject: isAnonymous(record) ? undefined : record.userIdentifier },
+    )
   } catch (error) {
     // A refused code (expired, used, wrong verifier) ends this sign-in, not the session.
     if (error instanceof SdkFailure && error.oauthError === 'invalid_grant')

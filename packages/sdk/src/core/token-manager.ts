@@ -116,9 +116,14 @@ export class TokenManager {
    * Redeems an authorization code (progressive sign-in) with a proof of the same device key, under
    * the namespace's lock, and saves the person's tokens in the record before anyone uses them:
    * other tabs and processes then take them instead of rotating the anonymous refresh token, which
-   * the server has revoked when the profile was attached.
+   * the server has revoked when the profile was attached. With `expectedSubject` (a person signing
+   * in again), tokens of anyone else are revoked and refused, and the person's earlier family on
+   * this device is revoked once the new one is saved.
    */
-  async redeemCode(parameters: Record<string, string>): Promise<{ previousUserIdentifier: string }> {
+  async redeemCode(
+    parameters: Record<string, string>,
+    options: { expectedSubject: string | undefined },
+  ): Promise<{ previousUserIdentifier: string }> {
     return withEnrollmentLock(this.#options.lock, async () => {
       await this.#ensureSaved()
       await this.#takeStoredTokens()
@@ -130,6 +135,14 @@ export class TokenManager {
       const claims = readJWTClaims(response.access_token)
       if (typeof claims?.sub !== 'string' || !response.refresh_token)
         throw new SdkFailure('ServerError', 'the code was redeemed without a subject or a refresh token')
+      if (options.expectedSubject !== undefined && claims.sub !== options.expectedSubject) {
+        await this.#options.endpoint.revoke(response.refresh_token).catch(() => {})
+        throw new SdkFailure(
+          'AccessDenied',
+          'another person signed in; erase the enrollment (ClearIamTokenCache DeleteEnrollment) to change who is signed in',
+        )
+      }
+      const previousFamily = options.expectedSubject === undefined ? undefined : this.#secrets.refreshToken
       const now = this.#options.clock.now()
       this.#secrets = {
         ...this.#secrets,
@@ -147,6 +160,8 @@ export class TokenManager {
       }
       this.#isSaved = false
       await this.#ensureSaved()
+      // Best effort: a family left behind ends at its absolute lifetime, or with the device.
+      if (previousFamily !== undefined) await this.#options.endpoint.revoke(previousFamily).catch(() => {})
       return { previousUserIdentifier }
     })
   }

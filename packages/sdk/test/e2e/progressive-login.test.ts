@@ -175,10 +175,6 @@ describe('progressive sign-in (Login, LoginCallback)', () => {
     assert.equal(cart.status, 200)
     assert.deepEqual(await cart.json(), { items: 2 })
 
-    // A person is signed in already: Login makes no sense any more.
-    const again = await sdk.send({ type: 'Login', redirectUri })
-    assert.equal(again.status, 'InvalidState')
-
     // Restarted: the stored record is the person's.
     const restarted = await sdk.send({ type: 'Restart' })
     assert.equal(restarted.users[0]?.isAnonymous, false)
@@ -186,6 +182,90 @@ describe('progressive sign-in (Login, LoginCallback)', () => {
     assert.equal(offline.status, 'Success', offline.detail)
     const afterRestart = await sdk.send({ type: 'ExchangeIamToken', audience: demo.audience })
     assert.equal(afterRestart.status, 'Success', afterRestart.detail)
+  })
+
+  /** An enrollment a person signed up on, with its credentials. */
+  async function signedUp(): Promise<{
+    sdk: MasterController
+    storage: MemoryStorage
+    credentials: Credentials
+  }> {
+    const { sdk, storage } = await enrolled()
+    const credentials = newCredentials()
+    const login = await sdk.send({ type: 'Login', redirectUri, prompt: 'create' })
+    const callbackUrl = await signIn(login.authorizationUrl!, credentials, true)
+    const result = await sdk.send({ type: 'LoginCallback', callbackUrl })
+    assert.equal(result.status, 'Success', result.detail)
+    return { sdk, storage, credentials }
+  }
+
+  /** A refresh with the device key's proof: the server's answer. */
+  async function refreshWith(secrets: StoredSecrets): Promise<Response> {
+    return withProof(secrets, `${issuer}/token`, {
+      method: 'POST',
+      contentType: 'application/x-www-form-urlencoded',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: secrets.refreshToken,
+        client_id: demo.client,
+      }).toString(),
+    })
+  }
+
+  it('signs a person in again on their enrollment: same sub and device, the earlier family revoked', async () => {
+    const { sdk, storage, credentials } = await signedUp()
+    const before = await secretsOf(storage)
+    const person = decodeJwt(before.accessToken)
+    const { deviceId } = (await sdk.send({ type: 'GetSdkState' })).users[0]!
+
+    const login = await sdk.send({ type: 'Login', redirectUri, prompt: 'login' })
+    assert.equal(login.status, 'RedirectRequired', login.detail)
+    const result = await sdk.send({
+      type: 'LoginCallback',
+      callbackUrl: await signIn(login.authorizationUrl!, credentials, false),
+    })
+    assert.equal(result.status, 'Success', result.detail)
+    assert.equal(result.isProfileKept, true)
+    assert.equal(result.user?.userIdentifier, person.sub)
+    assert.equal(result.user?.deviceId, deviceId)
+
+    const after = await secretsOf(storage)
+    const claims = decodeJwt(after.accessToken)
+    assert.notEqual(claims.sid, person.sid)
+    assert.deepEqual(claims.cnf, person.cnf)
+    const grant = await onramp.server.services.store.grants.get(demo.tenant, String(claims.sid))
+    assert.equal(grant?.deviceId, deviceId)
+    assert.equal((await refreshWith(before)).status, 400)
+    assert.equal((await sdk.send({ type: 'ExchangeIamToken', audience: demo.audience })).status, 'Success')
+  })
+
+  it('refuses another person’s sign-in on a person’s enrollment, revokes their tokens and keeps the session', async () => {
+    const { sdk, storage } = await signedUp()
+    const before = await secretsOf(storage)
+    const login = await sdk.send({ type: 'Login', redirectUri, prompt: 'login' })
+    const stranger = newCredentials()
+    const result = await sdk.send({
+      type: 'LoginCallback',
+      callbackUrl: await signIn(login.authorizationUrl!, stranger, true),
+    })
+    assert.equal(result.status, 'AccessDenied')
+    assert.match(result.detail ?? '', /another person signed in/)
+    assert.equal(result.sdkState, 'LoggedIn')
+    assert.deepEqual(await secretsOf(storage), before)
+    assert.equal(
+      (await sdk.send({ type: 'GetSdkState' })).users[0]?.userIdentifier,
+      decodeJwt(before.accessToken).sub,
+    )
+
+    // The stranger's tokens from that code were revoked: no active family of theirs is left.
+    const identity = await onramp.server.services.store.identities.find(demo.tenant, 'local', stranger.email)
+    assert.ok(identity)
+    const services = onramp.server.services
+    assert.equal(
+      await services.store.grants.revokeForProfile(demo.tenant, identity.profileId, 'admin', Date.now()),
+      0,
+    )
+    assert.equal((await sdk.send({ type: 'ExchangeIamToken', audience: demo.audience })).status, 'Success')
   })
 
   it("gives a second device signing in as the same person that person's sub (facade)", async () => {
