@@ -207,6 +207,11 @@ export const LoginPrompts = ['login', 'create', 'select_account', 'consent', 'no
 
 export type LoginPrompt = (typeof LoginPrompts)[number]
 
+/** What the person is asked to do at the hosted login after signing in (`onramp_action`). */
+export const LoginActions = ['add_passkey'] as const
+
+export type LoginAction = (typeof LoginActions)[number]
+
 /**
  * Progressive sign-in, step 1: pushes an authorization request with a DPoP proof of the device key
  * (and, from an anonymous enrollment, its token; from a person's, the same person signs in again),
@@ -222,6 +227,8 @@ export interface LoginEvent {
   prompt?: LoginPrompt
   /** Fills in the email field of the hosted login. */
   loginHint?: string
+  /** `add_passkey`: register another passkey to the account right after the sign-in. */
+  action?: LoginAction
 }
 
 /**

@@ -1,7 +1,7 @@
 import { base64url } from 'jose'
 import type { JsonObject } from '../adapters/storage.ts'
 import { randomId } from '../crypto/random.ts'
-import { type LoginCallbackEvent, type LoginEvent, LoginPrompts } from '../events.ts'
+import { LoginActions, type LoginCallbackEvent, type LoginEvent, LoginPrompts } from '../events.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { withEnrollmentLock } from './enrollment-lock.ts'
 import { isAnonymous } from './enrollment-record.ts'
@@ -56,6 +56,8 @@ export function checkLoginEvent(event: LoginEvent): void {
     throw new SdkFailure('InvalidInput', 'scope must be a non-empty string')
   if (event.prompt !== undefined && !LoginPrompts.includes(event.prompt))
     throw new SdkFailure('InvalidInput', `prompt must be one of ${LoginPrompts.join(', ')}`)
+  if (event.action !== undefined && !LoginActions.includes(event.action))
+    throw new SdkFailure('InvalidInput', `action must be one of ${LoginActions.join(', ')}`)
   if (event.loginHint !== undefined && (typeof event.loginHint !== 'string' || event.loginHint === ''))
     throw new SdkFailure('InvalidInput', 'loginHint must be a non-empty string')
 }
@@ -93,6 +95,7 @@ export async function startLogin(
       ...(scope !== undefined && { scope }),
       ...(event.prompt !== undefined && { prompt: event.prompt }),
       ...(event.loginHint !== undefined && { login_hint: event.loginHint }),
+      ...(event.action !== undefined && { onramp_action: event.action }),
     },
     tokens.deviceKey,
   )

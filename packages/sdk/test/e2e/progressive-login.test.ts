@@ -8,6 +8,7 @@ import {
   logIn,
   newCredentials,
   redirectUri,
+  submitPassword,
 } from '../../../server/test/support/hosted-login.ts'
 import {
   createDPoPProof,
@@ -237,6 +238,24 @@ describe('progressive sign-in (Login, LoginCallback)', () => {
     assert.equal(grant?.deviceId, deviceId)
     assert.equal((await refreshWith(before)).status, 400)
     assert.equal((await sdk.send({ type: 'ExchangeIamToken', audience: demo.audience })).status, 'Success')
+  })
+
+  it('asks the hosted login to add a passkey after the sign-in (action add_passkey)', async () => {
+    const { sdk, credentials } = await signedUp()
+    const userIdentifier = (await sdk.send({ type: 'GetSdkState' })).users[0]!.userIdentifier
+    const login = await sdk.send({ type: 'Login', redirectUri, action: 'add_passkey' })
+    assert.equal(login.status, 'RedirectRequired', login.detail)
+    const browser = new Browser(onramp.server.url)
+    const offer = await submitPassword(browser, login.authorizationUrl!, credentials)
+    assert.equal(offer.status, 200, offer.body)
+    assert.match(offer.body, /<h1>Add a passkey<\/h1>/)
+    const declined = await browser.submit(offer, '/login/passkey-offer/decline', {})
+    assert.equal(declined.status, 303, declined.body)
+    const result = await sdk.send({ type: 'LoginCallback', callbackUrl: declined.headers.get('location')! })
+    assert.equal(result.status, 'Success', result.detail)
+    assert.equal(result.user?.userIdentifier, userIdentifier)
+    const bad = await sdk.send({ type: 'Login', redirectUri, action: 'delete_account' as 'add_passkey' })
+    assert.equal(bad.status, 'InvalidInput')
   })
 
   it('refuses another person’s sign-in on a person’s enrollment, revokes their tokens and keeps the session', async () => {
