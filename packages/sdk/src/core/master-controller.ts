@@ -336,6 +336,7 @@ export class MasterController {
   async #loginCallback(event: LoginCallbackEvent): Promise<LoginResultEvent> {
     if (typeof event.callbackUrl !== 'string') throw new SdkFailure('InvalidInput', 'callbackUrl is required')
     const session = this.#requireSession()
+    const wasAnonymous = isAnonymous(session.tokens.record)
     const { previousUserIdentifier } = await this.#whileSessionLasts(
       session,
       'LoginCallback',
@@ -347,13 +348,15 @@ export class MasterController {
     this.#record = record
     const user = userOf(record)
     const isProfileKept = user.userIdentifier === previousUserIdentifier
-    this.#emit({
-      type: 'IdentityChanged',
-      userIdentifier: user.userIdentifier,
-      previousUserIdentifier,
-      isAnonymous: user.isAnonymous,
-      isProfileKept,
-    })
+    // A person signing in again is the same identity: nothing changed to announce.
+    if (wasAnonymous)
+      this.#emit({
+        type: 'IdentityChanged',
+        userIdentifier: user.userIdentifier,
+        previousUserIdentifier,
+        isAnonymous: user.isAnonymous,
+        isProfileKept,
+      })
     return { type: 'LoginResult', status: 'Success', sdkState: this.#machine.state, user, isProfileKept }
   }
 

@@ -218,6 +218,8 @@ describe('progressive sign-in (Login, LoginCallback)', () => {
     const before = await secretsOf(storage)
     const person = decodeJwt(before.accessToken)
     const { deviceId } = (await sdk.send({ type: 'GetSdkState' })).users[0]!
+    const identities: IdentityChangedEvent[] = []
+    sdk.on('IdentityChanged', (event) => identities.push(event))
 
     const login = await sdk.send({ type: 'Login', redirectUri, prompt: 'login' })
     assert.equal(login.status, 'RedirectRequired', login.detail)
@@ -229,6 +231,7 @@ describe('progressive sign-in (Login, LoginCallback)', () => {
     assert.equal(result.isProfileKept, true)
     assert.equal(result.user?.userIdentifier, person.sub)
     assert.equal(result.user?.deviceId, deviceId)
+    assert.deepEqual(identities, [], 'the same identity: no IdentityChanged')
 
     const after = await secretsOf(storage)
     const claims = decodeJwt(after.accessToken)
