@@ -85,6 +85,17 @@ describe('Apple push over APNs', () => {
   let device: DeviceEmulator
   let enrollmentId: string
 
+  /** The device's TokenUpdate check-in with a push token (hex); the server's status. */
+  async function tokenUpdate(token: string): Promise<number> {
+    const response = await device.checkIn({
+      MessageType: 'TokenUpdate',
+      Topic: topic,
+      Token: Buffer.from(token, 'hex'),
+      PushMagic: '5E2F3C0A-9B1D-4C7E-8F00-2D4B6A8C0E1F',
+    })
+    return response.status
+  }
+
   before(async () => {
     push = pushCertificate(folder, 'push', pushUUID)
     other = pushCertificate(folder, 'other', randomUUID())
@@ -133,13 +144,7 @@ describe('Apple push over APNs', () => {
     })
     enrollmentId = await enrollDevice(server, device, tenant, email)
     assert.equal((await device.checkIn({ MessageType: 'Authenticate', Topic: topic })).status, 200)
-    const update = await device.checkIn({
-      MessageType: 'TokenUpdate',
-      Topic: topic,
-      Token: Buffer.from('c0ffee00d15ea5e5', 'hex'),
-      PushMagic: '5E2F3C0A-9B1D-4C7E-8F00-2D4B6A8C0E1F',
-    })
-    assert.equal(update.status, 200)
+    assert.equal(await tokenUpdate('c0ffee00d15ea5e5'), 200)
   })
 
   after(async () => {
@@ -258,13 +263,7 @@ describe('Apple push over APNs', () => {
     assert.equal((await queue()).status, 201)
     assert.equal(standIn.received.length, pushes, 'no push to a forgotten token')
 
-    const update = await device.checkIn({
-      MessageType: 'TokenUpdate',
-      Topic: topic,
-      Token: Buffer.from('c0ffee00d15ea5e6', 'hex'),
-      PushMagic: '5E2F3C0A-9B1D-4C7E-8F00-2D4B6A8C0E1F',
-    })
-    assert.equal(update.status, 200)
+    assert.equal(await tokenUpdate('c0ffee00d15ea5e6'), 200)
     assert.equal((await queue()).status, 201)
     assert.equal(standIn.received.at(-1)!.headers[':path'], '/3/device/c0ffee00d15ea5e6')
   })
