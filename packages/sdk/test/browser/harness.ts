@@ -16,7 +16,12 @@ declare global {
   }
 }
 
-export { chromiumPath, launchChromium, skipReason } from '../../../server/test/support/chromium.ts'
+export {
+  addPlatformAuthenticator,
+  chromiumPath,
+  launchChromium,
+  skipReason,
+} from '../../../server/test/support/chromium.ts'
 
 /** The test page and the bundle, served from their own origin (`http://localhost:{port}`). */
 export interface StaticSite {

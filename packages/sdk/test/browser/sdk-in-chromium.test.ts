@@ -3,12 +3,13 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GrantType } from '@onramp/protocol'
 import { decodeJwt } from 'jose'
-import type { Browser, CDPSession, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { buildBrowserBundle } from '../../scripts/build-browser.ts'
 import type { AuthenticationMode, StartResultEvent } from '../../src/index.ts'
 import { demo, type Onramp, startOnramp } from '../support/onramp-fixture.ts'
 import { type SampleResource, startSampleResource } from '../support/sample-resource.ts'
 import {
+  addPlatformAuthenticator,
   launchChromium,
   launchSdk,
   openPage,
@@ -301,25 +302,6 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
   })
 
   describe('mode biometric, with a virtual platform authenticator', () => {
-    async function addAuthenticator(
-      page: Page,
-      options: { hasPrf: boolean },
-    ): Promise<{ cdp: CDPSession; authenticatorId: string }> {
-      const cdp = await page.context().newCDPSession(page)
-      await cdp.send('WebAuthn.enable')
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          hasPrf: options.hasPrf,
-        },
-      })
-      return { cdp, authenticatorId }
-    }
-
     /** Whether the virtual authenticator evaluates PRF, asked with WebAuthn itself (not the SDK). */
     function evaluatesPRF(page: Page): Promise<boolean> {
       return page.evaluate(async () => {
@@ -343,7 +325,7 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
       const page = await newPage()
       const namespace = 'mode-biometric'
       await openPage(page, site.origin)
-      const { cdp, authenticatorId } = await addAuthenticator(page, { hasPrf: true })
+      const { cdp, authenticatorId } = await addPlatformAuthenticator(page, { hasPrf: true })
       const hasPRF = await evaluatesPRF(page)
       await cdp.send('WebAuthn.clearCredentials', { authenticatorId })
       // A prompt nobody answers must end well before the test does.
@@ -409,7 +391,7 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
         }
       })
       await openPage(page, site.origin)
-      await addAuthenticator(page, { hasPrf: true })
+      await addPlatformAuthenticator(page, { hasPrf: true })
       const prompts = (): Promise<number> =>
         page.evaluate(() => (window as unknown as { prompts: number }).prompts)
 
@@ -427,7 +409,7 @@ describe('the browser build in headless Chromium', { skip: skipReason(), timeout
       const page = await newPage()
       const namespace = 'mode-biometric-no-prf'
       await openPage(page, site.origin)
-      const { cdp, authenticatorId } = await addAuthenticator(page, { hasPrf: false })
+      const { cdp, authenticatorId } = await addPlatformAuthenticator(page, { hasPrf: false })
       await launch(page, namespace)
       const enrolled = await enroll(page, 'biometric')
       assert.deepEqual(

@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import type * as oauth from 'oauth4webapi'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { assertAccessible, launchChromium, skipReason } from '../support/chromium.ts'
+import {
+  addPlatformAuthenticator,
+  assertAccessible,
+  launchChromium,
+  skipReason,
+} from '../support/chromium.ts'
 import {
   enableHostedLogin,
   newCredentials,
@@ -57,17 +62,7 @@ describe('passkeys at the hosted login (Chromium, virtual authenticator)', { ski
   /** A page in a context of its own with a platform authenticator that verifies its user. */
   async function pageWithAuthenticator(context: BrowserContext): Promise<Page> {
     const page = await context.newPage()
-    const cdp = await context.newCDPSession(page)
-    await cdp.send('WebAuthn.enable')
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    })
+    await addPlatformAuthenticator(page)
     return page
   }
 

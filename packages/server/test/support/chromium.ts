@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core'
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
@@ -56,4 +56,27 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
       `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `  ${JSON.stringify(n.target)}`).join('\n')}`,
   )
   assert.deepEqual(report, [], `axe found violations on ${what}`)
+}
+
+/**
+ * Adds a virtual platform authenticator (CTAP2, internal transport, resident keys) that verifies
+ * its user to the page, with `extra` options (for example `hasPrf`); its CDP session and id.
+ */
+export async function addPlatformAuthenticator(
+  page: Page,
+  extra: { hasPrf?: boolean } = {},
+): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('WebAuthn.enable')
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      ...extra,
+    },
+  })
+  return { cdp, authenticatorId }
 }
