@@ -462,7 +462,6 @@ function renderLogin(
 ): Promise<FastifyReply> {
   const { tenant } = request
   const { rejection } = view
-  if (rejection?.retryAfter !== undefined) reply.header('retry-after', String(rejection.retryAfter))
   const formTargets = services.upstreamLogin.formTargets(tenant)
   return sendInteractionPage(services, request, reply, interaction, { rejection, formTargets }, (common) =>
     loginPage({
@@ -478,8 +477,8 @@ function renderLogin(
 
 /**
  * A page of the interaction: what every one shows (the client's name, where forms post, the CSRF
- * token), the status a rejection sets, and the security headers, whose form targets are the
- * client's redirect and `formTargets`.
+ * token), the status and `Retry-After` a rejection sets, and the security headers, whose form
+ * targets are the client's redirect and `formTargets`.
  */
 async function sendInteractionPage(
   services: Services,
@@ -501,7 +500,9 @@ async function sendInteractionPage(
     issuer: services.tokens.issuer(tenant.id),
     csrfToken: interaction.csrfToken,
   })
-  return sendPage(reply, options.rejection ? rejectionStatus[options.rejection.reason] : 200, body)
+  const { rejection } = options
+  if (rejection?.retryAfter !== undefined) reply.header('retry-after', String(rejection.retryAfter))
+  return sendPage(reply, rejection ? rejectionStatus[rejection.reason] : 200, body)
 }
 
 function completed(
