@@ -196,13 +196,11 @@ export class InteractionManager {
     const { authentication } = offer
     // A local account's passkey is named by its email; an upstream subject is no name to show.
     const name = authentication.provider === 'local' ? authentication.subject : ''
-    const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
-    const identities = account ? await this.#identities.listForProfile(tenant.id, account.profileId) : []
     const ceremony = await this.#passkeys().begin!({
       tenant,
       action: 'register',
       fields: { name },
-      accountPasskeyHandles: identities.filter((i) => i.provider === passkeyProvider).map((i) => i.subject),
+      accountPasskeyHandles: (await this.#accountPasskeys(tenant, authentication)) ?? [],
     })
     const state = transition(offer, { type: 'challenged', roundTrip: ceremony.pending })
     await this.#save({ ...interaction, state: state as OfferingPasskeyState })
@@ -330,11 +328,19 @@ export class InteractionManager {
     if (!requested && (tenant.settings.offerPasskeys !== true || authentication.provider === passkeyProvider))
       return false
     if (!this.#methods.has(passkeyProvider)) return false
+    const passkeys = await this.#accountPasskeys(tenant, authentication)
+    if (!passkeys) return false
+    return requested || passkeys.length === 0
+  }
+
+  /** The user handles of the passkeys of the signed-in identity's profile; undefined without a profile. */
+  async #accountPasskeys(tenant: Tenant, authentication: Authentication): Promise<string[] | undefined> {
     const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
-    if (!account) return false
-    if (requested) return true
+    if (!account) return undefined
     const identities = await this.#identities.listForProfile(tenant.id, account.profileId)
-    return !identities.some((identity) => identity.provider === passkeyProvider)
+    return identities
+      .filter((identity) => identity.provider === passkeyProvider)
+      .map((identity) => identity.subject)
   }
 
   #passkeys(): AuthenticationMethod {
