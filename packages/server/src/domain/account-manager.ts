@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.ts'
-import { passkeyName, passkeyProvider } from '../login/passkey-method.ts'
+import { passkeyHandles, passkeyName, passkeyProvider } from '../login/passkey-method.ts'
 import type { Identity } from '../store/identity-store.ts'
 import type { PasskeyCredential } from '../store/passkey-credential-store.ts'
 import type { Profile } from '../store/profile-store.ts'
@@ -33,11 +33,10 @@ export class AccountManager {
     const identities = (await this.#store.identities.listForProfile(tenantId, profileId)).sort(
       (a, b) => a.provider.localeCompare(b.provider) || a.subject.localeCompare(b.subject),
     )
-    const handles = identities.filter((i) => i.provider === passkeyProvider).map((i) => i.subject)
     return {
       profile,
       identities,
-      passkeys: await this.#store.passkeyCredentials.listForUserHandles(tenantId, handles),
+      passkeys: await this.#store.passkeyCredentials.listForUserHandles(tenantId, passkeyHandles(identities)),
     }
   }
 

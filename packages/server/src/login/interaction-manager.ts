@@ -27,7 +27,7 @@ import {
   type OngoingLoginState,
   transition,
 } from './login-state.ts'
-import { passkeyProvider } from './passkey-method.ts'
+import { passkeyHandles, passkeyProvider } from './passkey-method.ts'
 
 /** Seconds a person has to finish signing in. */
 export const interactionLifetime = 30 * 60
@@ -337,10 +337,7 @@ export class InteractionManager {
   async #accountPasskeys(tenant: Tenant, authentication: Authentication): Promise<string[] | undefined> {
     const account = await this.#identities.find(tenant.id, authentication.provider, authentication.subject)
     if (!account) return undefined
-    const identities = await this.#identities.listForProfile(tenant.id, account.profileId)
-    return identities
-      .filter((identity) => identity.provider === passkeyProvider)
-      .map((identity) => identity.subject)
+    return passkeyHandles(await this.#identities.listForProfile(tenant.id, account.profileId))
   }
 
   #passkeys(): AuthenticationMethod {

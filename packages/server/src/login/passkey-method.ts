@@ -10,6 +10,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server'
 import type { Clock } from '../domain/clock.ts'
+import type { Identity } from '../store/identity-store.ts'
 import type { PasskeyCredentialStore } from '../store/passkey-credential-store.ts'
 import type {
   AuthenticationMethod,
@@ -22,6 +23,13 @@ import type {
 
 /** The `identities` provider of passkeys; the subject is the passkey's WebAuthn user handle. */
 export const passkeyProvider = 'passkey'
+
+/** The user handles of a profile's passkeys, from its identities. */
+export function passkeyHandles(identities: readonly Identity[]): string[] {
+  return identities
+    .filter((identity) => identity.provider === passkeyProvider)
+    .map((identity) => identity.subject)
+}
 
 const maxResponseLength = 16_384
 
