@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { GrantType } from '@onramp/protocol'
 import type { SecretBox } from '../crypto/secret-box.ts'
 import type { Clock } from '../domain/clock.ts'
@@ -7,10 +7,13 @@ import { AppError } from '../errors/app-error.ts'
 import type { Client } from '../store/client-store.ts'
 import type { Resource } from '../store/resource-store.ts'
 import type { Store, Stores } from '../store/stores.ts'
-import type { AppleConfig, ApplePushCertificate } from './apple-config-store.ts'
+import type { AppleConfig, AppleProfileSigning, ApplePushCertificate } from './apple-config-store.ts'
 import { type AppleSettingsInput, validateAppleSettings } from './apple-settings.ts'
 import { appleOAuthRedirectURL } from './challenge.ts'
+import type { CMSSigner } from './cms.ts'
 import type { DeviceCertificateAuthority } from './device-ca.ts'
+import { pemOr, pkcs8PEM } from './pem.ts'
+import { profileSigningChain, readProfileSigner } from './profile-signing.ts'
 import type { ApnsEnvironment, PushCredentials } from './push-notifier.ts'
 
 /** The audience of the bearer tokens Apple devices present: a resource every configured tenant has. */
@@ -39,6 +42,13 @@ export function appleURLs(issuer: string) {
   }
 }
 
+/** What an administrator uploads to sign enrollment profiles: a certificate chain and the signer's key. */
+export interface ProfileSigningInput {
+  /** PEM, the signer's certificate first, then its intermediates. */
+  certificatePEM: string
+  privateKeyPEM: string
+}
+
 /** What an administrator uploads to let Onramp push: Apple's MDM push certificate and its key. */
 export interface PushCertificateInput {
   certificatePEM: string
@@ -50,7 +60,8 @@ export interface PushCertificateInput {
  * Each tenant's Apple settings, and what they imply: the device CA (made when the PKCS #12
  * identity is chosen, again when its key type changes), the `apple-mdm` resource and the public
  * client Apple devices sign in with (exempt from PKCE, which the device's OAuth 2 flow lacks).
- * The MDM push certificate is set apart from the settings, and must be for their APNs topic.
+ * The MDM push certificate is set apart from the settings, and must be for their APNs topic; so is
+ * the certificate enrollment profiles are signed with.
  */
 export class AppleConfigManager {
   readonly #store: Store
@@ -64,7 +75,7 @@ export class AppleConfigManager {
     store: Store
     clock: Clock
     ca: DeviceCertificateAuthority
-    /** Seals the push certificates' private keys. */
+    /** Seals the private keys of push and profile-signing certificates. */
     secretBox: SecretBox
     issuer: (tenantId: string) => string
   }) {
@@ -111,8 +122,8 @@ export class AppleConfigManager {
       const taken = await stores.appleConfigs.domainsOfOtherTenants(tenantId, settings.managedDomains)
       if (taken.length > 0)
         throw new AppError('conflict', `another tenant manages ${taken.map((d) => `"${d}"`).join(', ')}`)
-      // The push certificate is set on its own: read it in the transaction that keeps it.
-      const { push } = (await stores.appleConfigs.get(tenantId)) ?? {}
+      // Certificates are set on their own: read them in the transaction that keeps them.
+      const { push, profileSigning } = (await stores.appleConfigs.get(tenantId)) ?? {}
       const pushTopic = push && pushTopicOf(new X509Certificate(push.certificatePEM))
       if (pushTopic !== undefined && pushTopic !== settings.topic)
         throw new AppError(
@@ -124,6 +135,7 @@ export class AppleConfigManager {
         settings,
         ca,
         push,
+        profileSigning,
         createdAt: existing?.createdAt ?? now,
         updatedAt: now,
       }
@@ -141,8 +153,8 @@ export class AppleConfigManager {
    * APNs topic, not expired, with the private key that belongs to it (unencrypted PEM).
    */
   async setPushCertificate(tenantId: string, input: PushCertificateInput): Promise<AppleConfig> {
-    const certificate = parse('certificate', () => new X509Certificate(input.certificatePEM))
-    const key = parse('private_key', () => createPrivateKey(input.privateKeyPEM))
+    const certificate = pemOr('certificate', () => new X509Certificate(input.certificatePEM))
+    const key = pemOr('private_key', () => createPrivateKey(input.privateKeyPEM))
     if (key.type !== 'private' || !certificate.checkPrivateKey(key))
       throw new AppError('invalid_input', 'the private key does not belong to the certificate')
     const topic = pushTopicOf(certificate)
@@ -156,7 +168,7 @@ export class AppleConfigManager {
       certificatePEM: certificate.toString(),
       sealedPrivateKey: this.#secretBox.seal(pkcs8PEM(key), pushSealContext(tenantId)),
     }
-    return this.#updatePush(tenantId, push, (config) => {
+    return this.#updateCertificates(tenantId, { push }, (config) => {
       if (topic !== config.settings.topic)
         throw new AppError(
           'invalid_input',
@@ -167,7 +179,7 @@ export class AppleConfigManager {
 
   /** Removes the push certificate: devices then fetch commands only when they check in by themselves. */
   removePushCertificate(tenantId: string): Promise<AppleConfig> {
-    return this.#updatePush(tenantId, undefined, () => {})
+    return this.#updateCertificates(tenantId, { push: undefined })
   }
 
   /** The push certificate with its key opened, for the notifier; undefined when there is none. */
@@ -181,17 +193,51 @@ export class AppleConfigManager {
     }
   }
 
-  async #updatePush(
+  /**
+   * Sets the certificate enrollment profiles are signed with (CMS SignedData), with the
+   * intermediates that lead to a root the devices trust: checked as `readProfileSigner` says.
+   */
+  setProfileSigningCertificate(tenantId: string, input: ProfileSigningInput): Promise<AppleConfig> {
+    const { chain, privateKey } = readProfileSigner(
+      input.certificatePEM,
+      input.privateKeyPEM,
+      this.#clock.now(),
+    )
+    const profileSigning: AppleProfileSigning = {
+      chainPEM: chain.map((certificate) => certificate.toString()).join(''),
+      sealedPrivateKey: this.#secretBox.seal(pkcs8PEM(privateKey), profileSigningSealContext(tenantId)),
+    }
+    return this.#updateCertificates(tenantId, { profileSigning })
+  }
+
+  /** Removes the profile-signing certificate: profiles are then unsigned. */
+  removeProfileSigningCertificate(tenantId: string): Promise<AppleConfig> {
+    return this.#updateCertificates(tenantId, { profileSigning: undefined })
+  }
+
+  /** The profile-signing chain with its key opened; undefined when profiles go unsigned. */
+  profileSigner(config: AppleConfig): CMSSigner | undefined {
+    const { profileSigning } = config
+    if (!profileSigning) return undefined
+    return {
+      chain: profileSigningChain(profileSigning.chainPEM),
+      privateKey: createPrivateKey(
+        this.#secretBox.open(profileSigning.sealedPrivateKey, profileSigningSealContext(config.tenantId)),
+      ),
+    }
+  }
+
+  async #updateCertificates(
     tenantId: string,
-    push: ApplePushCertificate | undefined,
-    check: (config: AppleConfig) => void,
+    certificates: Partial<Pick<AppleConfig, 'push' | 'profileSigning'>>,
+    check: (config: AppleConfig) => void = () => {},
   ): Promise<AppleConfig> {
     const updated = await this.#store.transaction(async (stores) => {
       const config = await stores.appleConfigs.get(tenantId)
       if (!config)
         throw new AppError('not_found', `Apple enrollment is not configured for tenant "${tenantId}"`)
       check(config)
-      const next: AppleConfig = { ...config, push, updatedAt: this.#clock.now() }
+      const next: AppleConfig = { ...config, ...certificates, updatedAt: this.#clock.now() }
       await stores.appleConfigs.put(next)
       return next
     })
@@ -260,14 +306,6 @@ function pushSealContext(tenantId: string): string {
   return `apple-push:${tenantId}`
 }
 
-function parse<T>(field: string, read: () => T): T {
-  try {
-    return read()
-  } catch {
-    throw new AppError('invalid_input', `${field} must be PEM (an unencrypted key)`)
-  }
-}
-
-function pkcs8PEM(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString()
+function profileSigningSealContext(tenantId: string): string {
+  return `apple-profile-signing:${tenantId}`
 }

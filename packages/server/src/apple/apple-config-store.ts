@@ -17,12 +17,21 @@ export interface ApplePushCertificate {
   sealedPrivateKey: string
 }
 
+/** The certificate enrollment profiles are signed with (CMS), so devices show who they come from. */
+export interface AppleProfileSigning {
+  /** PEM certificates, the signer's first, then the intermediates that lead to a root devices trust. */
+  chainPEM: string
+  /** PKCS #8 PEM, sealed with the master key. */
+  sealedPrivateKey: string
+}
+
 /** A tenant's Apple account-driven enrollment configuration. */
 export interface AppleConfig {
   tenantId: string
   settings: AppleSettings
   ca: AppleDeviceCA | undefined
   push: ApplePushCertificate | undefined
+  profileSigning: AppleProfileSigning | undefined
   createdAt: number
   updatedAt: number
 }

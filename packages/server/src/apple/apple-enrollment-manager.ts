@@ -13,6 +13,7 @@ import type { AppleEnrollment } from './apple-enrollment-store.ts'
 import { DiscoveryRejected } from './apple-errors.ts'
 import { type EnrollmentType, isDomainName, ModelFamilies, type ModelFamily } from './apple-settings.ts'
 import { authenticationResultsURL } from './challenge.ts'
+import { signContent } from './cms.ts'
 import type { DeviceCertificateAuthority } from './device-ca.ts'
 import { buildEnrollmentProfile, type ProfileIdentity } from './enrollment-profile.ts'
 import { type MachineInfo, MachineInfoRejected, readSignedMachineInfo } from './machine-info.ts'
@@ -25,8 +26,11 @@ export interface DiscoveryAnswer {
 
 /** An enrollment profile handed to a device, and the enrollment it starts. */
 export interface IssuedProfile {
-  /** The profile, an XML property list (`application/x-apple-aspen-config`). */
-  profile: string
+  /**
+   * The profile (`application/x-apple-aspen-config`): an XML property list, in a CMS SignedData
+   * (DER) when the tenant has a profile-signing certificate.
+   */
+  profile: Buffer
   enrollment: AppleEnrollment
 }
 
@@ -154,11 +158,15 @@ export class AppleEnrollmentManager {
       lastSeenAt: now,
       checkedOutAt: undefined,
     }
+    // Signed before anything is written: a profile that cannot be made leaves no enrollment.
+    const plist = Buffer.from(buildPlist(profile))
+    const signer = this.#configs.profileSigner(config)
+    const body = signer ? await signContent(plist, signer, new Date(now * 1000)) : plist
     await this.#store.transaction(async (stores) => {
       await this.#authorizer.assertStillActive(stores, tenant, config, bearer)
       await stores.appleEnrollments.create(enrollment)
     })
-    return { profile: buildPlist(profile), enrollment }
+    return { profile: body, enrollment }
   }
 
   /**

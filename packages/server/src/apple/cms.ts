@@ -1,6 +1,14 @@
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
+import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 
 const signedDataType = '1.2.840.113549.1.7.2'
+const oids = {
+  data: '1.2.840.113549.1.7.1',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+}
 
 /** A CMS message refused before any signature is checked: not DER CMS, or CMS but not SignedData. */
 export class CMSFormatError extends Error {
@@ -49,4 +57,74 @@ export async function verifiedSigner(
     // pkijs throws for a digest mismatch or a missing signer certificate: a bad signature either way.
     return undefined
   }
+}
+
+/** Who signs: a certificate chain, the signer's own certificate first, and the signer's private key. */
+export interface CMSSigner {
+  chain: readonly X509Certificate[]
+  privateKey: KeyObject
+}
+
+/**
+ * `content` wrapped in a CMS SignedData (RFC 5652) that carries it, as configuration profiles are
+ * signed: signed attributes (content type, message digest, signing time), the chain, SHA-256
+ * (SHA-384 for a P-384 key) with RSA PKCS #1 v1.5 or ECDSA.
+ */
+export async function signContent(content: Uint8Array, signer: CMSSigner, now: Date): Promise<Buffer> {
+  const [certificate, ...rest] = signer.chain.map((c) => pkijs.Certificate.fromBER(new Uint8Array(c.raw)))
+  if (!certificate) throw new Error('a CMS signer needs its certificate')
+  const hash = signer.privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'SHA-384' : 'SHA-256'
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({
+      eContentType: oids.data,
+      eContent: new asn1js.OctetString({ valueHex: content }),
+    }),
+    certificates: [certificate, ...rest],
+    signerInfos: [
+      new pkijs.SignerInfo({
+        version: 1,
+        sid: new pkijs.IssuerAndSerialNumber({
+          issuer: certificate.issuer,
+          serialNumber: certificate.serialNumber,
+        }),
+        signedAttrs: new pkijs.SignedAndUnsignedAttributes({
+          type: 0,
+          attributes: [
+            new pkijs.Attribute({
+              type: oids.contentType,
+              values: [new asn1js.ObjectIdentifier({ value: oids.data })],
+            }),
+            new pkijs.Attribute({ type: oids.signingTime, values: [new asn1js.UTCTime({ valueDate: now })] }),
+            new pkijs.Attribute({
+              type: oids.messageDigest,
+              values: [
+                new asn1js.OctetString({
+                  valueHex: createHash(hash.replace('-', '').toLowerCase()).update(content).digest(),
+                }),
+              ],
+            }),
+          ],
+        }),
+      }),
+    ],
+  })
+  await signedData.sign(webCryptoKey(signer.privateKey, hash), 0, hash)
+  const contentInfo = new pkijs.ContentInfo({
+    contentType: signedDataType,
+    content: signedData.toSchema(true),
+  })
+  return Buffer.from(contentInfo.toSchema().toBER(false))
+}
+
+function webCryptoKey(key: KeyObject, hash: string): CryptoKey {
+  const algorithm =
+    key.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash }
+      : {
+          name: 'ECDSA',
+          namedCurve: key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256',
+        }
+  // node:crypto's CryptoKey is the global one; the DOM and Node type libraries differ in key usages only.
+  return key.toCryptoKey(algorithm, false, ['sign']) as unknown as CryptoKey
 }

@@ -104,6 +104,11 @@ export function defineAppleStoreSuite(
           certificatePEM: '-----BEGIN CERTIFICATE-----\nAQ==\n-----END CERTIFICATE-----\n',
           sealedPrivateKey: 'v1.d.e.f',
         },
+        profileSigning: {
+          chainPEM:
+            '-----BEGIN CERTIFICATE-----\nAg==\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAw==\n-----END CERTIFICATE-----\n',
+          sealedPrivateKey: 'v1.g.h.i',
+        },
         createdAt: NOW,
         updatedAt: LATER,
         ...overrides,
@@ -186,6 +191,7 @@ export function defineAppleStoreSuite(
         const replaced = configOf(tenant.id, [second], {
           ca: undefined,
           push: undefined,
+          profileSigning: undefined,
           updatedAt: NOW + 60,
         })
         await store().appleConfigs.put(replaced)

@@ -81,6 +81,8 @@ export class DeviceEmulator {
   /** The OAuth 2 method's refresh token, from the token endpoint. */
   refreshToken: string | undefined
   profile: Dict | undefined
+  /** Whether the profile came signed (CMS), its signature checked as the device does. */
+  profileSigned = false
   /** The identity the installed profile's PKCS #12 payload carries. */
   identity: DeviceIdentity | undefined
   /** The OAuth 2 method's parameters (from the challenge) and the `state` of its pending request. */
@@ -218,11 +220,22 @@ export class DeviceEmulator {
     return body
   }
 
-  /** Step 13: checks the profile as the device does before it installs it, and keeps it. */
+  /**
+   * Step 13: checks the profile as the device does before it installs it, and keeps it. A signed
+   * profile (CMS SignedData, DER) is opened with OpenSSL, which checks its signature; whether its
+   * signer is trusted is for the test to ask.
+   */
   acceptProfile(response: DeviceResponse): Dict {
     assert.equal(response.status, 200, response.body.toString())
     assert.equal(response.headers.get('content-type'), 'application/x-apple-aspen-config')
-    const profile = parse(response.body.toString()) as Dict
+    this.profileSigned = response.body[0] === 0x30
+    const plist = this.profileSigned
+      ? execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-noverify'], {
+          input: response.body,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        })
+      : response.body
+    const profile = parse(plist.toString()) as Dict
     this.profile = profile
     const pkcs12 = (profile.PayloadContent as Dict[]).find(
       (p) => p.PayloadType === 'com.apple.security.pkcs12',

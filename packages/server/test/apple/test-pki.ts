@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes, webcrypto } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
@@ -184,4 +184,101 @@ export function pushCertificate(
   )
   const [certificate, privateKey] = [readFileSync(certificatePath, 'utf8'), readFileSync(keyPath, 'utf8')]
   return { topic, certificatePath, keyPath, certificate, privateKey }
+}
+
+/** A certificate made with OpenSSL's command-line tool: its files and their PEM text. */
+export interface OpenSSLCertificate {
+  certificatePath: string
+  keyPath: string
+  certificate: string
+  privateKey: string
+}
+
+/**
+ * What an administrator might upload to sign enrollment profiles, made with OpenSSL's
+ * command-line tool: a root and an intermediate CA, an RSA signer under the intermediate, an EC
+ * P-256 signer under the root, and two the server must refuse: a certificate whose key usage
+ * allows only key encipherment, and a P-521 key.
+ */
+export function profileSigningPKI(folder: string) {
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: 'pipe' })
+  const files = (name: string): OpenSSLCertificate => {
+    const [certificatePath, keyPath] = [join(folder, `${name}.crt`), join(folder, `${name}.key`)]
+    return {
+      certificatePath,
+      keyPath,
+      certificate: readFileSync(certificatePath, 'utf8'),
+      privateKey: readFileSync(keyPath, 'utf8'),
+    }
+  }
+  const keyArgs = (key: string) =>
+    key === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${key}`]
+  const make = (name: string, key: string, issuer: string, extensions: string[]) => {
+    openssl([
+      'req',
+      ...keyArgs(key),
+      '-nodes',
+      '-subj',
+      `/O=Initech/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    ])
+    writeFileSync(join(folder, `${name}.ext`), `${extensions.join('\n')}\n`)
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${issuer}.crt`,
+      '-CAkey',
+      `${issuer}.key`,
+      '-days',
+      '30',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ])
+  }
+  const ca = ['basicConstraints=critical,CA:true', 'keyUsage=critical,keyCertSign,cRLSign']
+  openssl([
+    'req',
+    '-x509',
+    ...keyArgs('rsa'),
+    '-nodes',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=Test Profile Root',
+    '-addext',
+    ca[0]!,
+    '-addext',
+    ca[1]!,
+    '-keyout',
+    'root.key',
+    '-out',
+    'root.crt',
+  ])
+  make('intermediate', 'rsa', 'root', ca)
+  make('signer', 'rsa', 'intermediate', ['keyUsage=critical,digitalSignature'])
+  make('ec-signer', 'P-256', 'root', ['keyUsage=critical,digitalSignature'])
+  make('no-signature', 'rsa', 'root', ['keyUsage=critical,keyEncipherment'])
+  make('p521', 'P-521', 'root', [])
+  return {
+    root: files('root'),
+    intermediate: files('intermediate'),
+    signer: files('signer'),
+    ecSigner: files('ec-signer'),
+    noSignature: files('no-signature'),
+    p521: files('p521'),
+  }
+}
+
+/** The identity's private key as unencrypted PKCS #8 PEM. */
+export async function privateKeyPEM(identity: Pick<TestIdentity, 'privateKey'>): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', identity.privateKey))
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { pushCertificate } from '../apple/test-pki.ts'
+import { profileSigningPKI, pushCertificate } from '../apple/test-pki.ts'
 import { onramp, onrampJSON } from './cli-harness.ts'
 
 describe('onramp apple', () => {
@@ -107,5 +107,23 @@ describe('onramp apple', () => {
     assert.match(shown.stdout, /^Push certificate: +sandbox, until /m)
     const removed = await onrampJSON(['apple', 'push-certificate', '--tenant', 'acme', '--remove'], env)
     assert.equal('push_certificate' in removed, false)
+  })
+
+  it('sets and removes the profile-signing certificate', async () => {
+    const { signer, intermediate } = profileSigningPKI(dataDir)
+    const chain = join(dataDir, 'signer-chain.pem')
+    await writeFile(chain, signer.certificate + intermediate.certificate)
+    const command = ['apple', 'profile-signing-certificate', '--tenant', 'acme']
+    const refused = await onramp([...command, '--certificate', chain, '--key', intermediate.keyPath], env)
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, /does not belong to the first certificate/)
+    const set = await onrampJSON([...command, '--certificate', chain, '--key', signer.keyPath], env)
+    assert.equal(set.profile_signing_certificate.chain_length, 2)
+    const shown = await onramp(['apple', 'show', '--tenant', 'acme'], env)
+    assert.match(shown.stdout, /^Profile signing: +O=Initech, CN=signer, until /m)
+    const removed = await onrampJSON([...command, '--remove'], env)
+    assert.equal('profile_signing_certificate' in removed, false)
+    const unsigned = await onramp(['apple', 'show', '--tenant', 'acme'], env)
+    assert.match(unsigned.stdout, /^Profile signing: +unsigned$/m)
   })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { randomUUID, webcrypto } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders } from 'node:http2'
 import { tmpdir } from 'node:os'
@@ -11,7 +11,7 @@ import { ApnsPushNotifier } from '../../src/apple/push-notifier.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
 import { DeviceEmulator } from '../apple/device-emulator.ts'
 import { admin, enrollDevice, readAppleFixture } from '../apple/support.ts'
-import { issue, pushCertificate } from '../apple/test-pki.ts'
+import { issue, privateKeyPEM, pushCertificate } from '../apple/test-pki.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 /** What the APNs stand-in received: one push. */
@@ -185,13 +185,7 @@ describe('Apple push over APNs', () => {
       assert.equal(response.status, 400, `${what}: ${JSON.stringify(response.body)}`)
     }
     const expired = await issue(`APSP:${pushUUID}`, undefined, { ca: false, expired: true, uid: topic })
-    const expiredKey = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', expired.privateKey)).toString(
-      'base64',
-    )
-    const outdated = await setPush({
-      certificate: expired.pem,
-      private_key: `-----BEGIN PRIVATE KEY-----\n${expiredKey}\n-----END PRIVATE KEY-----\n`,
-    })
+    const outdated = await setPush({ certificate: expired.pem, private_key: await privateKeyPEM(expired) })
     assert.equal(outdated.status, 400)
     assert.match(outdated.body.error_description, /expired/)
     const { body } = await admin(server, 'GET', `/tenants/${tenant}/apple`)

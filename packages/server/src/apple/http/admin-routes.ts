@@ -58,6 +58,12 @@ const PushCertificateBody = StrictObject({
   environment: Type.Optional(Type.Unsafe<ApnsEnvironment>({ type: 'string', enum: [...ApnsEnvironments] })),
 })
 
+/** The certificate enrollment profiles are signed with, its intermediates after it, and its unencrypted key, PEM. */
+const ProfileSigningBody = StrictObject({
+  certificate: Type.String({ minLength: 1, maxLength: 65536 }),
+  private_key: Type.String({ minLength: 1, maxLength: 16384 }),
+})
+
 const EnrollmentParams = Type.Object({
   tenant: TenantParams.properties.tenant,
   enrollment_id: PathText(64),
@@ -119,6 +125,28 @@ export function appleAdminRoutes(app: FastifyInstance, services: Services): void
     async (request) =>
       appleConfigView(
         await services.apple.configs.removePushCertificate(request.params.tenant),
+        view(request.params.tenant),
+      ),
+  )
+
+  app.put<{ Params: Static<typeof TenantParams>; Body: Static<typeof ProfileSigningBody> }>(
+    '/apple/profile-signing-certificate',
+    { schema: { params: TenantParams, body: ProfileSigningBody, response: { 200: AppleConfigView } } },
+    async (request) => {
+      const config = await services.apple.configs.setProfileSigningCertificate(request.params.tenant, {
+        certificatePEM: request.body.certificate,
+        privateKeyPEM: request.body.private_key,
+      })
+      return appleConfigView(config, view(request.params.tenant))
+    },
+  )
+
+  app.delete<{ Params: Static<typeof TenantParams> }>(
+    '/apple/profile-signing-certificate',
+    { schema: { params: TenantParams, response: { 200: AppleConfigView } } },
+    async (request) =>
+      appleConfigView(
+        await services.apple.configs.removeProfileSigningCertificate(request.params.tenant),
         view(request.params.tenant),
       ),
   )

@@ -5,11 +5,12 @@ import { appleURLs, pushTopicOf } from '../apple-config-manager.ts'
 import type { AppleConfig, ApplePushCertificate } from '../apple-config-store.ts'
 import type { AppleEnrollment } from '../apple-enrollment-store.ts'
 import { parsePlistDict, plistToJSON } from '../plist-values.ts'
+import { profileSigningChain } from '../profile-signing.ts'
 
 /**
  * What the admin API (and `onramp apple … --json`) shows of Apple enrollment, snake_case, times
- * in seconds since the epoch. As response schemas they keep the CA's sealed key and push secrets
- * out of every response.
+ * in seconds since the epoch. As response schemas they keep the CA's sealed key and the push and
+ * profile-signing keys out of every response.
  */
 
 const Timestamp = Type.Integer({ description: 'seconds since the epoch' })
@@ -40,6 +41,17 @@ export const AppleConfigView = Type.Object({
       environment: Type.String(),
       serial_number: Type.String(),
       not_after: Timestamp,
+    }),
+  ),
+  /** The certificate enrollment profiles are signed with, once one is set: never its key. */
+  profile_signing_certificate: Type.Optional(
+    Type.Object({
+      subject: Type.String(),
+      issuer: Type.String(),
+      serial_number: Type.String(),
+      not_after: Timestamp,
+      /** How many certificates the profiles carry: the signer's and its intermediates. */
+      chain_length: Type.Integer(),
     }),
   ),
   /** Where devices go: the enrollment URL per type, the sign-in page, Enrollment SSO documents. */
@@ -80,6 +92,9 @@ export function appleConfigView(
     device_trust_anchors: settings.deviceTrustAnchors,
     ...(identity.type === 'pkcs12' && config.ca && { ca_certificate: config.ca.certificatePEM }),
     ...(config.push && { push_certificate: pushCertificateView(config.push) }),
+    ...(config.profileSigning && {
+      profile_signing_certificate: profileSigningView(profileSigningChain(config.profileSigning.chainPEM)),
+    }),
     endpoints: {
       well_known: `${urls.publicUrl}/.well-known/com.apple.remotemanagement`,
       enroll: { 'mdm-byod': endpoints.enroll('mdm-byod'), 'mdm-adde': endpoints.enroll('mdm-adde') },
@@ -99,6 +114,17 @@ function pushCertificateView(push: ApplePushCertificate) {
     environment: push.environment,
     serial_number: certificate.serialNumber.toLowerCase(),
     not_after: Math.floor(certificate.validToDate.getTime() / 1000),
+  }
+}
+
+function profileSigningView(chain: X509Certificate[]) {
+  const signer = chain[0]!
+  return {
+    subject: signer.subject,
+    issuer: signer.issuer,
+    serial_number: signer.serialNumber.toLowerCase(),
+    not_after: Math.floor(signer.validToDate.getTime() / 1000),
+    chain_length: chain.length,
   }
 }
 

@@ -60,6 +60,8 @@ export class KyselyAppleConfigStore implements AppleConfigStore {
       push_certificate: config.push?.certificatePEM ?? null,
       push_private_key: config.push?.sealedPrivateKey ?? null,
       push_environment: config.push?.environment ?? null,
+      profile_signing_chain: config.profileSigning?.chainPEM ?? null,
+      profile_signing_private_key: config.profileSigning?.sealedPrivateKey ?? null,
       updated_at: config.updatedAt,
     }
     await this.#db
@@ -108,6 +110,10 @@ function toConfig(row: Selectable<AppleConfigsTable>, managedDomains: string[]):
             certificatePEM: row.push_certificate,
             sealedPrivateKey: row.push_private_key,
           }
+        : undefined,
+    profileSigning:
+      row.profile_signing_chain && row.profile_signing_private_key
+        ? { chainPEM: row.profile_signing_chain, sealedPrivateKey: row.profile_signing_private_key }
         : undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -12,6 +12,10 @@ export interface AppleConfigsTable {
   /** Its PKCS #8 PEM key, sealed with the master key. */
   push_private_key: string | null
   push_environment: 'production' | 'sandbox' | null
+  /** The enrollment profiles' signing certificate and its chain, PEM, the signer's first. */
+  profile_signing_chain: string | null
+  /** Its PKCS #8 PEM key, sealed with the master key. */
+  profile_signing_private_key: string | null
   created_at: number
   updated_at: number
 }

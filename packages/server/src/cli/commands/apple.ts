@@ -120,6 +120,31 @@ export const appleCommands: CommandGroup = {
         print(context, services, config)
       },
     },
+    'profile-signing-certificate': {
+      summary: "set the certificate the tenant's enrollment profiles are signed with (or --remove it)",
+      options: {
+        tenant: tenantOption,
+        certificate: {
+          type: 'string',
+          value: 'FILE',
+          description: 'the signing certificate, then its intermediates (PEM)',
+        },
+        key: { type: 'string', value: 'FILE', description: 'its private key (unencrypted PEM)' },
+        remove: { type: 'boolean', description: 'remove it: profiles are then unsigned' },
+      },
+      async run(context) {
+        const services = await context.services()
+        const tenant = context.required('tenant')
+        await requireTenant(services, tenant)
+        const config = context.flag('remove')
+          ? await services.apple.configs.removeProfileSigningCertificate(tenant)
+          : await services.apple.configs.setProfileSigningCertificate(tenant, {
+              certificatePEM: readText(context.required('certificate')),
+              privateKeyPEM: readText(context.required('key')),
+            })
+        print(context, services, config)
+      },
+    },
   },
 }
 
@@ -230,6 +255,9 @@ function print(context: CommandContext, services: Services, config: AppleConfig)
       'Push certificate': view.push_certificate
         ? `${view.push_certificate.environment}, until ${time(view.push_certificate.not_after)}`
         : '-',
+      'Profile signing': view.profile_signing_certificate
+        ? `${view.profile_signing_certificate.subject.replace(/\n/g, ', ')}, until ${time(view.profile_signing_certificate.not_after)}`
+        : 'unsigned',
       Organization: view.organization,
       Identity:
         view.identity.type === 'pkcs12'

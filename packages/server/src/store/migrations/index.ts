@@ -11,6 +11,7 @@ import * as m0009 from './0009-apple-identity-fingerprint.ts'
 import * as m0010 from './0010-apple-push-certificate.ts'
 import * as m0011 from './0011-apple-unlock-token.ts'
 import * as m0012 from './0012-passkey-details.ts'
+import * as m0013 from './0013-apple-profile-signing.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0010-apple-push-certificate': m0010,
   '0011-apple-unlock-token': m0011,
   '0012-passkey-details': m0012,
+  '0013-apple-profile-signing': m0013,
 }
 
 export const migrationProvider: MigrationProvider = {
