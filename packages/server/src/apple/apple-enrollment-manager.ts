@@ -13,11 +13,8 @@ import type { AppleEnrollment } from './apple-enrollment-store.ts'
 import { DiscoveryRejected } from './apple-errors.ts'
 import { type EnrollmentType, isDomainName, ModelFamilies, type ModelFamily } from './apple-settings.ts'
 import { authenticationResultsURL } from './challenge.ts'
-import { signContent } from './cms.ts'
-import type { DeviceCertificateAuthority } from './device-ca.ts'
-import { buildEnrollmentProfile, type ProfileIdentity } from './enrollment-profile.ts'
 import { type MachineInfo, MachineInfoRejected, readSignedMachineInfo } from './machine-info.ts'
-import { buildPlist } from './plist-values.ts'
+import type { EnrollmentProfileIssuer } from './profile-issuer.ts'
 
 /** Apple's discovery answer: one server, whose `Version` is the enrollment type. */
 export interface DiscoveryAnswer {
@@ -46,7 +43,7 @@ export class AppleEnrollmentManager {
   readonly #tokens: TokenManager
   readonly #configs: AppleConfigManager
   readonly #authorizer: AppleAuthorizer
-  readonly #ca: DeviceCertificateAuthority
+  readonly #profiles: EnrollmentProfileIssuer
 
   constructor(options: {
     store: Store
@@ -54,14 +51,14 @@ export class AppleEnrollmentManager {
     tokens: TokenManager
     configs: AppleConfigManager
     authorizer: AppleAuthorizer
-    ca: DeviceCertificateAuthority
+    profiles: EnrollmentProfileIssuer
   }) {
     this.#store = options.store
     this.#clock = options.clock
     this.#tokens = options.tokens
     this.#configs = options.configs
     this.#authorizer = options.authorizer
-    this.#ca = options.ca
+    this.#profiles = options.profiles
   }
 
   /**
@@ -116,22 +113,13 @@ export class AppleEnrollmentManager {
 
     const now = this.#clock.now()
     const id = timeOrderedId()
-    const issuer = this.#tokens.issuer(tenant.id)
-    const urls = appleURLs(issuer)
-    const { identity, certificate } = await this.#identity(tenant, config, id, now)
-    const profile = buildEnrollmentProfile({
-      tenantId: tenant.id,
-      enrollmentId: id,
-      enrollmentType: type,
-      managedAppleId,
-      topic: config.settings.topic,
-      serverURL: urls.server(id),
-      checkInURL: urls.checkIn(id),
-      accessRights: config.settings.accessRights,
-      organization: config.settings.organization,
-      displayName: `${config.settings.organization ?? tenant.name} device management`,
-      identity,
-    })
+    // Made before anything is written: a profile that cannot be made leaves no enrollment.
+    const { body, identity } = await this.#profiles.issue(
+      tenant,
+      config,
+      { enrollmentId: id, enrollmentType: type, managedAppleId },
+      now,
+    )
     const enrollment: AppleEnrollment = {
       id,
       tenantId: tenant.id,
@@ -150,18 +138,16 @@ export class AppleEnrollmentManager {
         language: machineInfo.language,
       },
       push: undefined,
-      identitySerial: certificate?.serial,
-      identitySHA256: certificate?.sha256,
+      identitySerial: identity?.serial,
+      identitySHA256: identity?.sha256,
+      identityNotAfter: identity?.notAfter,
+      renewal: undefined,
       sealedUnlockToken: undefined,
       createdAt: now,
       updatedAt: now,
       lastSeenAt: now,
       checkedOutAt: undefined,
     }
-    // Signed before anything is written: a profile that cannot be made leaves no enrollment.
-    const plist = Buffer.from(buildPlist(profile))
-    const signer = this.#configs.profileSigner(config)
-    const body = signer ? await signContent(plist, signer, new Date(now * 1000)) : plist
     await this.#store.transaction(async (stores) => {
       await this.#authorizer.assertStillActive(stores, tenant, config, bearer)
       await stores.appleEnrollments.create(enrollment)
@@ -236,25 +222,5 @@ export class AppleEnrollmentManager {
       })
     if (!account) throw new AppError('forbidden', 'the signed-in account has no address at a managed domain')
     return account
-  }
-
-  async #identity(
-    tenant: Tenant,
-    config: AppleConfig,
-    enrollmentId: string,
-    now: number,
-  ): Promise<{ identity: ProfileIdentity; certificate: { serial: string; sha256: string } | undefined }> {
-    const issuance = config.settings.identity
-    if (issuance.type !== 'pkcs12') return { identity: issuance, certificate: undefined }
-    if (!config.ca) throw new AppError('temporarily_unavailable', 'the tenant has no device CA')
-    const issued = await this.#ca.issueIdentity(tenant.id, config.ca, {
-      commonName: `${tenant.id}:${enrollmentId}`,
-      organization: config.settings.organization,
-      now,
-    })
-    return {
-      identity: { type: 'pkcs12', pkcs12: issued.pkcs12, password: issued.password },
-      certificate: { serial: issued.serial, sha256: issued.sha256 },
-    }
   }
 }

@@ -29,6 +29,26 @@ export interface ApplePushTarget {
   magic: string
 }
 
+/** A device identity Onramp issued (PKCS #12): its certificate's serial, fingerprint and expiry. */
+export interface AppleIdentityCertificate {
+  /** Hexadecimal. */
+  serial: string
+  /** SHA-256 of the certificate (DER), hexadecimal. */
+  sha256: string
+  /** Seconds since the epoch. */
+  notAfter: number
+}
+
+/** A new identity on its way to the device, in an `InstallProfile` command of the enrollment profile. */
+export interface AppleIdentityRenewal extends AppleIdentityCertificate {
+  commandUUID: string
+  /**
+   * The profile the command installs (Base64 of what the device gets), sealed with the master
+   * key: its PKCS #12 holds the new identity's private key. Never shown.
+   */
+  sealedProfile: string
+}
+
 /** One device's enrollment of one person's account. */
 export interface AppleEnrollment {
   id: string
@@ -50,6 +70,13 @@ export interface AppleEnrollment {
    * `Mdm-Signature` made with this certificate.
    */
   identitySHA256: string | undefined
+  /** When that certificate expires; undefined for enrollments recorded before it was kept. */
+  identityNotAfter: number | undefined
+  /**
+   * A renewal under way: until the device answers its command, or signs with the new identity,
+   * messages signed with either identity are accepted.
+   */
+  renewal: AppleIdentityRenewal | undefined
   /**
    * The `UnlockToken` of a device enrollment's `TokenUpdate` (Base64), sealed with the master key:
    * what `ClearPasscode` needs. Never shown.
@@ -67,6 +94,10 @@ export type AppleEnrollmentPatch = Partial<
   device?: Partial<AppleDeviceFacts>
   /** A new push target; null forgets it (APNs said the token is no longer valid). */
   push?: ApplePushTarget | null
+  /** The identity the device now signs with. */
+  identity?: AppleIdentityCertificate
+  /** A renewal started; null ends it. */
+  renewal?: AppleIdentityRenewal | null
 }
 
 export interface AppleEnrollmentStore {

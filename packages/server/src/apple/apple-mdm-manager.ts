@@ -12,6 +12,7 @@ import type {
   AppleDeviceFacts,
   AppleEnrollment,
   AppleEnrollmentPatch,
+  AppleIdentityRenewal,
   ApplePushTarget,
 } from './apple-enrollment-store.ts'
 import { checkMessageSignature } from './message-signature.ts'
@@ -23,6 +24,7 @@ import {
   plistData,
   plistString,
 } from './plist-values.ts'
+import type { EnrollmentProfileIssuer } from './profile-issuer.ts'
 import type { PushLog, PushNotifier } from './push-notifier.ts'
 
 /** A check-in or server message: its body, `Authorization` and `Mdm-Signature` headers. */
@@ -46,6 +48,18 @@ const reportStatuses: readonly AppleCommandStatus[] = [
 const requestTypePattern = /^[A-Za-z][A-Za-z0-9]{0,127}$/
 const maxPageSize = 500
 
+/** A device whose identity expires within this many seconds gets a new one when it next connects. */
+export const identityRenewalWindow = 30 * 86400
+
+/** The message, its bearer and, for an enrollment that signs its messages, the signer's fingerprint. */
+interface AuthorizedMessage {
+  config: AppleConfig
+  bearer: AppleBearer
+  /** The enrollment as read before the transaction (undefined: the transaction answers 404). */
+  enrollment: AppleEnrollment | undefined
+  signedWith: string | undefined
+}
+
 /**
  * An enrollment's life after its profile: the check-in protocol (`Authenticate`, `TokenUpdate`,
  * `CheckOut`), the server URL with its command queue, and what administrators do (send commands,
@@ -60,6 +74,7 @@ export class AppleMdmManager {
   readonly #authorizer: AppleAuthorizer
   readonly #push: PushNotifier
   readonly #secretBox: SecretBox
+  readonly #profiles: EnrollmentProfileIssuer
 
   constructor(options: {
     store: Store
@@ -67,8 +82,9 @@ export class AppleMdmManager {
     configs: AppleConfigManager
     authorizer: AppleAuthorizer
     push: PushNotifier
-    /** Seals the devices' `UnlockToken`s. */
+    /** Seals the devices' `UnlockToken`s and renewal profiles. */
     secretBox: SecretBox
+    profiles: EnrollmentProfileIssuer
   }) {
     this.#store = options.store
     this.#clock = options.clock
@@ -76,6 +92,7 @@ export class AppleMdmManager {
     this.#authorizer = options.authorizer
     this.#push = options.push
     this.#secretBox = options.secretBox
+    this.#profiles = options.profiles
   }
 
   /** `PUT/POST {CheckInURL}`. */
@@ -92,7 +109,10 @@ export class AppleMdmManager {
         authorized,
         message,
       )
-      const patch: AppleEnrollmentPatch = { lastSeenAt: now }
+      const patch: AppleEnrollmentPatch = {
+        lastSeenAt: now,
+        ...(await this.#renewedBySignature(stores, enrollment, authorized, message, now)),
+      }
       switch (type) {
         case 'Authenticate':
           if (!userChannel) {
@@ -151,6 +171,11 @@ export class AppleMdmManager {
     if (status !== 'Idle' && !commandUUID) throw invalid('a command result needs its CommandUUID')
     const authorized = await this.#authorize(tenant, enrollmentId, request, { lenient: false })
     const now = this.#clock.now()
+    // A device near its identity's expiry gets a new one; made here, outside the transaction.
+    const due = authorized.enrollment && !isUserChannel(message) && renewalDue(authorized.enrollment, now)
+    const renewal = due
+      ? await this.#prepareRenewal(tenant, authorized.config, authorized.enrollment!, now)
+      : undefined
     return this.#store.transaction(async (stores) => {
       const { enrollment, userChannel } = await this.#enrollmentFor(
         stores,
@@ -159,7 +184,10 @@ export class AppleMdmManager {
         authorized,
         message,
       )
-      await stores.appleEnrollments.update(tenant.id, enrollment.id, { lastSeenAt: now }, now)
+      const patch: AppleEnrollmentPatch = {
+        lastSeenAt: now,
+        ...(await this.#renewedBySignature(stores, enrollment, authorized, message, now)),
+      }
       if (status !== 'Idle' && commandUUID) {
         const recorded = await stores.appleCommands.recordResult(tenant.id, enrollment.id, commandUUID, {
           status: status as AppleCommandStatus,
@@ -167,7 +195,14 @@ export class AppleMdmManager {
           at: now,
         })
         if (!recorded) throw invalid(`command ${commandUUID} was not sent to this enrollment`)
+        if (enrollment.renewal?.commandUUID === commandUUID)
+          Object.assign(patch, renewalAnswered(enrollment.renewal, status as AppleCommandStatus))
       }
+      if (renewal && !enrollment.renewal) {
+        await stores.appleCommands.create(renewal.command)
+        patch.renewal = renewal.renewal
+      }
+      await stores.appleEnrollments.update(tenant.id, enrollment.id, patch, now)
       if (userChannel) return undefined
       const next = await stores.appleCommands.next(
         tenant.id,
@@ -178,7 +213,10 @@ export class AppleMdmManager {
       await stores.appleCommands.markSent(tenant.id, next.commandUUID, now)
       return buildPlist({
         CommandUUID: next.commandUUID,
-        Command: this.#withUnlockToken(next.command, enrollment),
+        Command: this.#asSent(next, {
+          ...enrollment,
+          renewal: patch.renewal === undefined ? enrollment.renewal : (patch.renewal ?? undefined),
+        }),
       })
     })
   }
@@ -217,6 +255,109 @@ export class AppleMdmManager {
     })
     if (enrollment.push) await this.#wake(enrollment, enrollment.push, context.log)
     return queued
+  }
+
+  /**
+   * Gives the device a new identity now, whatever its expiry: queues an `InstallProfile` command
+   * of its enrollment profile with a new identity (PKCS #12) and wakes the device. Until the device
+   * answers it, messages signed with either identity are accepted.
+   */
+  async renewIdentity(
+    tenantId: string,
+    enrollmentId: string,
+    context: { log: PushLog },
+  ): Promise<AppleCommand> {
+    const tenant = await this.#store.tenants.get(tenantId)
+    if (!tenant) throw new AppError('not_found', `tenant "${tenantId}" does not exist`)
+    const config = await this.#configs.get(tenant.id)
+    const found = await this.getEnrollment(tenant.id, enrollmentId)
+    assertRenewable(found)
+    const renewal = await this.#prepareRenewal(tenant, config, found, this.#clock.now())
+    if (!renewal)
+      throw new AppError(
+        'conflict',
+        'the tenant issues SCEP or ACME identities now: devices renew those themselves',
+      )
+    const enrollment = await this.#store.transaction(async (stores) => {
+      const current = await this.#enrollment(stores, tenant.id, enrollmentId)
+      assertRenewable(current)
+      await stores.appleCommands.create(renewal.command)
+      await stores.appleEnrollments.update(
+        tenant.id,
+        enrollmentId,
+        { renewal: renewal.renewal },
+        this.#clock.now(),
+      )
+      return current
+    })
+    if (enrollment.push) await this.#wake(enrollment, enrollment.push, context.log)
+    return renewal.command
+  }
+
+  /**
+   * The command and renewal record of a new identity for the enrollment, or undefined when the
+   * tenant's identities are not Onramp's (SCEP, ACME). The profile is sealed: it holds the key.
+   */
+  async #prepareRenewal(
+    tenant: Tenant,
+    config: AppleConfig,
+    enrollment: AppleEnrollment,
+    now: number,
+  ): Promise<{ command: AppleCommand; renewal: AppleIdentityRenewal } | undefined> {
+    const { id: enrollmentId, enrollmentType, managedAppleId } = enrollment
+    const issued = await this.#profiles.issue(
+      tenant,
+      config,
+      { enrollmentId, enrollmentType, managedAppleId },
+      now,
+    )
+    if (!issued.identity) return undefined
+    const commandUUID = timeOrderedId()
+    return {
+      command: {
+        commandUUID,
+        tenantId: tenant.id,
+        enrollmentId: enrollment.id,
+        requestType: 'InstallProfile',
+        command: { RequestType: 'InstallProfile' },
+        status: 'queued',
+        result: undefined,
+        createdAt: now,
+        sentAt: undefined,
+        completedAt: undefined,
+      },
+      renewal: {
+        commandUUID,
+        ...issued.identity,
+        sealedProfile: this.#secretBox.seal(
+          issued.body.toString('base64'),
+          renewalContext(tenant.id, enrollment.id),
+        ),
+      },
+    }
+  }
+
+  /**
+   * The identity the device now signs with, once it signs with the one a renewal sent: it
+   * installed the profile, so the renewal's command is done, with this message as its report
+   * (else the command would be sent again at the next `Idle`).
+   */
+  async #renewedBySignature(
+    stores: Stores,
+    enrollment: AppleEnrollment,
+    authorized: AuthorizedMessage,
+    message: PlistDict,
+    now: number,
+  ): Promise<AppleEnrollmentPatch> {
+    const renewal = enrollment.renewal
+    if (!renewal || authorized.signedWith !== renewal.sha256) return {}
+    if (message.CommandUUID !== renewal.commandUUID)
+      await stores.appleCommands.recordResult(enrollment.tenantId, enrollment.id, renewal.commandUUID, {
+        status: 'Acknowledged',
+        report: buildPlist(message),
+        at: now,
+      })
+    return { identity: identityOf(renewal), renewal: null }
   }
 
   /**
@@ -288,10 +429,20 @@ export class AppleMdmManager {
   }
 
   /**
-   * `ClearPasscode` as the device gets it: Onramp keeps the device's `UnlockToken` out of the
-   * stored command (and so out of the admin API) and adds it only to what it sends.
+   * A command as the device gets it. Secrets stay out of the stored command (and so out of the
+   * admin API) and are added only to what is sent: the `UnlockToken` of `ClearPasscode`, and the
+   * profile of a renewal's `InstallProfile`.
    */
-  #withUnlockToken(command: PlistDict, enrollment: AppleEnrollment): PlistDict {
+  #asSent(queued: AppleCommand, enrollment: AppleEnrollment): PlistDict {
+    const { command } = queued
+    const renewal = enrollment.renewal
+    if (renewal?.commandUUID === queued.commandUUID) {
+      const profile = this.#secretBox.open(
+        renewal.sealedProfile,
+        renewalContext(enrollment.tenantId, enrollment.id),
+      )
+      return { ...command, Payload: Buffer.from(profile, 'base64') }
+    }
     if (!needsUnlockToken(command) || enrollment.sealedUnlockToken === undefined) return command
     const token = this.#secretBox.open(
       enrollment.sealedUnlockToken,
@@ -310,14 +461,24 @@ export class AppleMdmManager {
     enrollmentId: string,
     message: MdmMessage,
     options: { lenient: boolean },
-  ): Promise<{ config: AppleConfig; bearer: AppleBearer }> {
+  ): Promise<AuthorizedMessage> {
     const config = await this.#configs.find(tenant.id)
     if (!config) throw new AppError('not_found', 'Apple enrollment is not configured for this tenant')
     const bearer = await this.#authorizer.authorize(tenant, config, message.authorization, options)
-    const enrollment = await this.#store.appleEnrollments.get(tenant.id, enrollmentId)
-    if (enrollment?.identitySHA256 !== undefined)
-      await checkMessageSignature(message.signature, message.body, enrollment.identitySHA256)
-    return { config, bearer }
+    const enrollment = /^[0-9a-v]{26}$/.test(enrollmentId)
+      ? await this.#store.appleEnrollments.get(tenant.id, enrollmentId)
+      : undefined
+    if (enrollment?.identitySHA256 === undefined) return { config, bearer, enrollment, signedWith: undefined }
+    const { identitySHA256, identityNotAfter, renewal } = enrollment
+    const signedWith = await checkMessageSignature(message.signature, message.body, [
+      identitySHA256,
+      ...(renewal ? [renewal.sha256] : []),
+    ])
+    // An expired identity signs nothing but the device's leaving (`CheckOut`).
+    const expired = identityNotAfter !== undefined && identityNotAfter <= this.#clock.now()
+    if (signedWith === identitySHA256 && expired && !options.lenient)
+      throw new AppError('forbidden', 'the device identity has expired: enroll the device again')
+    return { config, bearer, enrollment, signedWith }
   }
 
   /**
@@ -329,7 +490,7 @@ export class AppleMdmManager {
     stores: Stores,
     tenant: Tenant,
     enrollmentId: string,
-    authorized: { config: AppleConfig; bearer: AppleBearer },
+    authorized: AuthorizedMessage,
     message: PlistDict,
   ): Promise<{ enrollment: AppleEnrollment; userChannel: boolean }> {
     const { config, bearer } = authorized
@@ -357,10 +518,7 @@ export class AppleMdmManager {
         enrollment.device.userEnrollmentId !== undefined &&
         facts.userEnrollmentId !== enrollment.device.userEnrollmentId)
     if (mismatch) throw invalid('the message comes from another device than this enrollment')
-    const userChannel = ['UserID', 'EnrollmentUserID', 'UserShortName'].some(
-      (key) => message[key] !== undefined,
-    )
-    return { enrollment, userChannel }
+    return { enrollment, userChannel: isUserChannel(message) }
   }
 }
 
@@ -374,6 +532,55 @@ function needsUnlockToken(command: PlistDict): boolean {
 
 function unlockTokenContext(tenantId: string, enrollmentId: string): string {
   return `apple-unlock-token:${tenantId}:${enrollmentId}`
+}
+
+function renewalContext(tenantId: string, enrollmentId: string): string {
+  return `apple-identity-renewal:${tenantId}:${enrollmentId}`
+}
+
+/** A message of a Mac's user channel: commands and renewals go to the device channel. */
+function isUserChannel(message: PlistDict): boolean {
+  return ['UserID', 'EnrollmentUserID', 'UserShortName'].some((key) => message[key] !== undefined)
+}
+
+/** What an administrator's renewal needs: Onramp's identity, a device still enrolled, no renewal under way. */
+function assertRenewable(enrollment: AppleEnrollment): void {
+  if (enrollment.identitySHA256 === undefined)
+    throw new AppError(
+      'conflict',
+      'the device’s identity is not one Onramp issued (PKCS #12): it renews it itself',
+    )
+  if (enrollment.status === 'checked_out')
+    throw new AppError('conflict', 'the device has left this enrollment')
+  if (enrollment.renewal)
+    throw new AppError('conflict', `a renewal is under way (command ${enrollment.renewal.commandUUID})`)
+}
+
+/** Onramp's identity (PKCS #12), of known expiry, close to it, and no renewal under way. */
+function renewalDue(enrollment: AppleEnrollment, now: number): boolean {
+  const { identitySHA256, identityNotAfter, renewal, status } = enrollment
+  return (
+    identitySHA256 !== undefined &&
+    identityNotAfter !== undefined &&
+    renewal === undefined &&
+    status !== 'checked_out' &&
+    identityNotAfter - now <= identityRenewalWindow
+  )
+}
+
+/**
+ * The device's answer to a renewal's `InstallProfile`: installed, the new identity is the
+ * enrollment's; refused, the renewal ends (an administrator, or the next connection near expiry,
+ * starts another); postponed, it stays under way.
+ */
+function renewalAnswered(renewal: AppleIdentityRenewal, status: AppleCommandStatus): AppleEnrollmentPatch {
+  if (status === 'Acknowledged') return { identity: identityOf(renewal), renewal: null }
+  if (status === 'Error' || status === 'CommandFormatError') return { renewal: null }
+  return {}
+}
+
+function identityOf(renewal: AppleIdentityRenewal) {
+  return { serial: renewal.serial, sha256: renewal.sha256, notAfter: renewal.notAfter }
 }
 
 function parseMessage(body: Uint8Array): PlistDict {

@@ -9,6 +9,7 @@ import { AppleEnrollmentManager } from './apple-enrollment-manager.ts'
 import { AppleMdmManager } from './apple-mdm-manager.ts'
 import { AppleSignIn, type SignInCodes } from './apple-sign-in.ts'
 import { DeviceCertificateAuthority } from './device-ca.ts'
+import { EnrollmentProfileIssuer } from './profile-issuer.ts'
 import { ApnsPushNotifier, type PushNotifier } from './push-notifier.ts'
 
 /** Apple account-driven enrollment, as the HTTP routes and the CLI use it. */
@@ -35,7 +36,8 @@ export function createAppleServices(options: {
   const ca = new DeviceCertificateAuthority({ secretBox: options.secretBox })
   const configs = new AppleConfigManager({ store, clock, ca, secretBox: options.secretBox, issuer })
   const authorizer = new AppleAuthorizer({ store, tokens })
-  const enrollments = new AppleEnrollmentManager({ store, clock, tokens, configs, authorizer, ca })
+  const profiles = new EnrollmentProfileIssuer({ ca, configs, issuer })
+  const enrollments = new AppleEnrollmentManager({ store, clock, tokens, configs, authorizer, profiles })
   return {
     configs,
     enrollments,
@@ -47,6 +49,7 @@ export function createAppleServices(options: {
       authorizer,
       push: options.push ?? new ApnsPushNotifier(),
       secretBox: options.secretBox,
+      profiles,
     }),
   }
 }

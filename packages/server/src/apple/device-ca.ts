@@ -40,6 +40,8 @@ export interface IssuedIdentity {
   serial: string
   /** The certificate's SHA-256 fingerprint, hexadecimal. */
   sha256: string
+  /** When the certificate expires, in seconds since the epoch. */
+  notAfter: number
 }
 
 /**
@@ -110,11 +112,12 @@ export class DeviceCertificateAuthority {
     ])) as CryptoKeyPair
     const certificate = new pkijs.Certificate()
     const notBefore = new Date((options.now - 300) * 1000)
+    const notAfter = new Date(notBefore.getTime() + identityDays * 86400_000)
     fillCertificate(certificate, {
       subject: distinguishedName(options.commonName, options.organization),
       issuer: caCertificate.subject,
       notBefore,
-      notAfter: new Date(notBefore.getTime() + identityDays * 86400_000),
+      notAfter,
     })
     await certificate.subjectPublicKeyInfo.importKey(keys.publicKey)
     certificate.extensions = [
@@ -151,6 +154,7 @@ export class DeviceCertificateAuthority {
       password,
       serial: Buffer.from(certificate.serialNumber.valueBlock.valueHexView).toString('hex'),
       sha256: createHash('sha256').update(der).digest('hex'),
+      notAfter: notAfter.getTime() / 1000,
     }
   }
 }

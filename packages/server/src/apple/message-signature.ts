@@ -7,15 +7,16 @@ const base64Pattern = /^[A-Za-z0-9+/]+={0,2}$/
 /**
  * Checks Apple's `Mdm-Signature` header, which a device whose profile says `SignMessage` adds to
  * every check-in and server message: the Base64 of a detached CMS SignedData over the body, made
- * with the identity the profile installed. The signer's certificate must be that identity, known
- * by the fingerprint recorded when it was issued, so a bearer token taken from the device does not
- * let another client speak for it.
+ * with the identity the profile installed. The signer's certificate must be one of the identities
+ * `accepted` (the enrollment's, and the one a renewal is installing), known by the fingerprints
+ * recorded when they were issued, so a bearer token taken from the device does not let another
+ * client speak for it. Returns the signer's fingerprint.
  */
 export async function checkMessageSignature(
   header: string | undefined,
   body: Uint8Array,
-  identitySHA256: string,
-): Promise<void> {
+  accepted: readonly string[],
+): Promise<string> {
   if (header === undefined) throw refused('this enrollment’s messages must carry an Mdm-Signature')
   if (!base64Pattern.test(header)) throw refused('Mdm-Signature must be Base64')
   let signedData: ReturnType<typeof parseSignedData>
@@ -31,8 +32,9 @@ export async function checkMessageSignature(
   const fingerprint = createHash('sha256')
     .update(new Uint8Array(signer.toSchema(true).toBER(false)))
     .digest('hex')
-  if (fingerprint !== identitySHA256)
+  if (!accepted.includes(fingerprint))
     throw refused('Mdm-Signature is not made with the identity of this enrollment')
+  return fingerprint
 }
 
 function refused(message: string): AppError {

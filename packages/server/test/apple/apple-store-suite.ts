@@ -140,6 +140,8 @@ export function defineAppleStoreSuite(
         push: undefined,
         identitySerial: '0a1b2c',
         identitySHA256: 'ab'.repeat(32),
+        identityNotAfter: NOW + 365 * 86400,
+        renewal: undefined,
         sealedUnlockToken: undefined,
         createdAt: NOW,
         updatedAt: NOW,
@@ -277,6 +279,38 @@ export function defineAppleStoreSuite(
         assert.equal(
           await store().appleEnrollments.update(uid('other'), enrollment.id, { status: 'enrolled' }, NOW),
           false,
+        )
+      })
+
+      it('update starts, completes and ends an identity renewal', async () => {
+        const { tenant, profileId } = await newPerson()
+        const enrollment = enrollmentOf(tenant.id, profileId)
+        await store().appleEnrollments.create(enrollment)
+        const renewal = {
+          commandUUID: uid('command'),
+          serial: '0c0d',
+          sha256: 'cd'.repeat(32),
+          notAfter: LATER,
+          sealedProfile: 'v1.j.k.l',
+        }
+        await store().appleEnrollments.update(tenant.id, enrollment.id, { renewal }, NOW + 1)
+        assert.deepEqual((await store().appleEnrollments.get(tenant.id, enrollment.id))?.renewal, renewal)
+        const identity = { serial: renewal.serial, sha256: renewal.sha256, notAfter: renewal.notAfter }
+        await store().appleEnrollments.update(tenant.id, enrollment.id, { identity, renewal: null }, NOW + 2)
+        const renewed = await store().appleEnrollments.get(tenant.id, enrollment.id)
+        assert.deepEqual(renewed, {
+          ...enrollment,
+          identitySerial: identity.serial,
+          identitySHA256: identity.sha256,
+          identityNotAfter: identity.notAfter,
+          updatedAt: NOW + 2,
+        })
+        await store().appleEnrollments.update(tenant.id, enrollment.id, { renewal }, NOW + 3)
+        await store().appleEnrollments.update(tenant.id, enrollment.id, { status: 'enrolled' }, NOW + 4)
+        assert.deepEqual(
+          (await store().appleEnrollments.get(tenant.id, enrollment.id))?.renewal,
+          renewal,
+          'a patch without renewal keeps it',
         )
       })
 

@@ -48,7 +48,7 @@ export interface MdmRequestOptions {
    * Whose identity signs the body: null signs nothing; by default, this device's own when its
    * profile asks for signed messages (`SignMessage`).
    */
-  signedBy?: DeviceEmulator | null
+  signedBy?: Pick<DeviceEmulator, 'signMessage'> | null
   /** An `Mdm-Signature` header sent as it is, instead of a signature. */
   signature?: string
 }
@@ -85,6 +85,8 @@ export class DeviceEmulator {
   profileSigned = false
   /** The identity the installed profile's PKCS #12 payload carries. */
   identity: DeviceIdentity | undefined
+  /** The identity a later profile (`InstallProfile`) replaced. */
+  previousIdentity: DeviceIdentity | undefined
   /** The OAuth 2 method's parameters (from the challenge) and the `state` of its pending request. */
   #oauth2: { params: Record<string, string>; state: string } | undefined
 
@@ -228,14 +230,34 @@ export class DeviceEmulator {
   acceptProfile(response: DeviceResponse): Dict {
     assert.equal(response.status, 200, response.body.toString())
     assert.equal(response.headers.get('content-type'), 'application/x-apple-aspen-config')
-    this.profileSigned = response.body[0] === 0x30
+    return this.#install(this.#open(response.body))
+  }
+
+  /**
+   * An `InstallProfile` command's `Payload` that carries the enrollment profile again: with the
+   * installed profile's `PayloadIdentifier`, it replaces that profile in place, identity included
+   * (how an MDM server renews the device's identity).
+   */
+  installProfile(payload: Uint8Array): Dict {
+    const profile = this.#open(Buffer.from(payload))
+    assert.equal(profile.PayloadIdentifier, this.profile?.PayloadIdentifier, 'not the installed profile')
+    this.previousIdentity = this.identity
+    return this.#install(profile)
+  }
+
+  /** A profile's property list; a signed one (CMS SignedData, DER) is opened with OpenSSL. */
+  #open(body: Buffer): Dict {
+    this.profileSigned = body[0] === 0x30
     const plist = this.profileSigned
       ? execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-noverify'], {
-          input: response.body,
+          input: body,
           stdio: ['pipe', 'pipe', 'pipe'],
         })
-      : response.body
-    const profile = parse(plist.toString()) as Dict
+      : body
+    return parse(plist.toString()) as Dict
+  }
+
+  #install(profile: Dict): Dict {
     this.profile = profile
     const pkcs12 = (profile.PayloadContent as Dict[]).find(
       (p) => p.PayloadType === 'com.apple.security.pkcs12',
@@ -249,8 +271,7 @@ export class DeviceEmulator {
    * `Mdm-Signature` for a body, as the device makes it: the Base64 of a detached CMS SignedData
    * (RFC 5652) signed with its identity.
    */
-  async signMessage(body: Buffer): Promise<string> {
-    const identity = this.identity
+  async signMessage(body: Buffer, identity = this.identity): Promise<string> {
     assert.ok(identity, 'the device has no identity to sign with')
     return (await signedMessage(body, identity, [identity], { detached: true })).toString('base64')
   }

@@ -251,12 +251,18 @@ describe('Apple account-driven enrollment', () => {
       assert.equal(recorded.status, 200)
       const certificate = Buffer.from(device.identity!.certificate.toSchema(true).toBER(false))
       assert.equal(recorded.body.identity_sha256, createHash('sha256').update(certificate).digest('hex'))
+      assert.equal(
+        recorded.body.identity_not_after,
+        device.identity!.certificate.notAfter.value.getTime() / 1000,
+        'the identity’s expiry',
+      )
       assert.deepEqual(
         {
           ...recorded.body,
           profile_id: '',
           identity_serial: '',
           identity_sha256: '',
+          identity_not_after: 0,
           created_at: 0,
           updated_at: 0,
           last_seen_at: 0,
@@ -270,6 +276,7 @@ describe('Apple account-driven enrollment', () => {
           device: { product: 'iPhone12,1', os_build: '19H12', language: 'ja-JP' },
           identity_serial: '',
           identity_sha256: '',
+          identity_not_after: 0,
           unlock_token_escrowed: false,
           created_at: 0,
           updated_at: 0,

@@ -192,6 +192,16 @@ export function appleAdminRoutes(app: FastifyInstance, services: Services): void
     },
   )
 
+  app.post<{ Params: Params }>(
+    '/apple/enrollments/:enrollment_id/renew-identity',
+    { schema: { params: EnrollmentParams, response: { 201: AppleCommandView } } },
+    async (request, reply) => {
+      const { tenant, enrollment_id } = request.params
+      const command = await services.apple.mdm.renewIdentity(tenant, enrollment_id, { log: request.log })
+      return reply.code(201).send(appleCommandView(command))
+    },
+  )
+
   app.get<{ Params: Params }>(
     '/apple/enrollments/:enrollment_id/commands',
     {

@@ -148,6 +148,17 @@ export const AppleEnrollmentView = Type.Object({
   push_topic: Type.Optional(Type.String()),
   identity_serial: Type.Optional(Type.String()),
   identity_sha256: Type.Optional(Type.String()),
+  /** When the device's identity expires (unknown for enrollments recorded before it was kept). */
+  identity_not_after: Type.Optional(Timestamp),
+  /** A renewal under way: its `InstallProfile` command and the new identity; never the profile. */
+  identity_renewal: Type.Optional(
+    Type.Object({
+      command_uuid: Type.String(),
+      serial: Type.String(),
+      sha256: Type.String(),
+      not_after: Timestamp,
+    }),
+  ),
   /** Whether the device sent an `UnlockToken`, so that `ClearPasscode` can be sent; never the token. */
   unlock_token_escrowed: Type.Boolean(),
   created_at: Timestamp,
@@ -177,6 +188,15 @@ export function appleEnrollmentView(enrollment: AppleEnrollment): Static<typeof 
     ...(enrollment.push && { push_topic: enrollment.push.topic }),
     ...(enrollment.identitySerial !== undefined && { identity_serial: enrollment.identitySerial }),
     ...(enrollment.identitySHA256 !== undefined && { identity_sha256: enrollment.identitySHA256 }),
+    ...(enrollment.identityNotAfter !== undefined && { identity_not_after: enrollment.identityNotAfter }),
+    ...(enrollment.renewal && {
+      identity_renewal: {
+        command_uuid: enrollment.renewal.commandUUID,
+        serial: enrollment.renewal.serial,
+        sha256: enrollment.renewal.sha256,
+        not_after: enrollment.renewal.notAfter,
+      },
+    }),
     unlock_token_escrowed: enrollment.sealedUnlockToken !== undefined,
     created_at: enrollment.createdAt,
     updated_at: enrollment.updatedAt,

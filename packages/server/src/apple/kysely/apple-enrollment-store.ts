@@ -6,6 +6,7 @@ import type {
   AppleEnrollmentPatch,
   AppleEnrollmentStatus,
   AppleEnrollmentStore,
+  AppleIdentityRenewal,
 } from '../apple-enrollment-store.ts'
 import type { EnrollmentType } from '../apple-settings.ts'
 import type { AppleEnrollmentsTable } from '../tables/apple-enrollments.ts'
@@ -57,6 +58,8 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
         push_magic: enrollment.push?.magic ?? null,
         identity_serial: enrollment.identitySerial ?? null,
         identity_sha256: enrollment.identitySHA256 ?? null,
+        identity_not_after: enrollment.identityNotAfter ?? null,
+        ...renewalColumns(enrollment.renewal),
         unlock_token: enrollment.sealedUnlockToken ?? null,
         created_at: enrollment.createdAt,
         updated_at: enrollment.updatedAt,
@@ -82,6 +85,12 @@ export class KyselyAppleEnrollmentStore implements AppleEnrollmentStore {
           push_token: patch.push?.token ?? null,
           push_magic: patch.push?.magic ?? null,
         }),
+        ...(patch.identity !== undefined && {
+          identity_serial: patch.identity.serial,
+          identity_sha256: patch.identity.sha256,
+          identity_not_after: patch.identity.notAfter,
+        }),
+        ...(patch.renewal !== undefined && renewalColumns(patch.renewal ?? undefined)),
         ...Object.fromEntries(Object.entries(deviceColumns(device)).filter(([, value]) => value !== null)),
       })
       .where('tenant_id', '=', tenantId)
@@ -100,6 +109,16 @@ function deviceColumns(device: Partial<AppleDeviceFacts>) {
     os_build: device.osBuild ?? null,
     os_version: device.osVersion ?? null,
     language: device.language ?? null,
+  }
+}
+
+function renewalColumns(renewal: AppleIdentityRenewal | undefined) {
+  return {
+    renewal_command_uuid: renewal?.commandUUID ?? null,
+    renewal_identity_serial: renewal?.serial ?? null,
+    renewal_identity_sha256: renewal?.sha256 ?? null,
+    renewal_identity_not_after: renewal?.notAfter ?? null,
+    renewal_profile: renewal?.sealedProfile ?? null,
   }
 }
 
@@ -127,6 +146,21 @@ function toEnrollment(row: Selectable<AppleEnrollmentsTable>): AppleEnrollment {
         : undefined,
     identitySerial: optional(row.identity_serial),
     identitySHA256: optional(row.identity_sha256),
+    identityNotAfter: optional(row.identity_not_after),
+    renewal:
+      row.renewal_command_uuid !== null &&
+      row.renewal_identity_serial !== null &&
+      row.renewal_identity_sha256 !== null &&
+      row.renewal_identity_not_after !== null &&
+      row.renewal_profile !== null
+        ? {
+            commandUUID: row.renewal_command_uuid,
+            serial: row.renewal_identity_serial,
+            sha256: row.renewal_identity_sha256,
+            notAfter: row.renewal_identity_not_after,
+            sealedProfile: row.renewal_profile,
+          }
+        : undefined,
     sealedUnlockToken: optional(row.unlock_token),
     createdAt: row.created_at,
     updatedAt: row.updated_at,

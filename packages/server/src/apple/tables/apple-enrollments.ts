@@ -19,6 +19,15 @@ export interface AppleEnrollmentsTable {
   push_magic: string | null
   identity_serial: string | null
   identity_sha256: string | null
+  /** Seconds since the epoch; null for enrollments recorded before it was kept. */
+  identity_not_after: number | null
+  /** A renewal under way: the `InstallProfile` command and the identity it carries. */
+  renewal_command_uuid: string | null
+  renewal_identity_serial: string | null
+  renewal_identity_sha256: string | null
+  renewal_identity_not_after: number | null
+  /** The profile the command installs, sealed with the master key. */
+  renewal_profile: string | null
   /** Sealed with the master key. */
   unlock_token: string | null
   created_at: number

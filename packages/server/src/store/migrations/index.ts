@@ -12,6 +12,7 @@ import * as m0010 from './0010-apple-push-certificate.ts'
 import * as m0011 from './0011-apple-unlock-token.ts'
 import * as m0012 from './0012-passkey-details.ts'
 import * as m0013 from './0013-apple-profile-signing.ts'
+import * as m0014 from './0014-apple-identity-renewal.ts'
 
 /** Every migration, in order; a static list so nothing is discovered from the file system. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0011-apple-unlock-token': m0011,
   '0012-passkey-details': m0012,
   '0013-apple-profile-signing': m0013,
+  '0014-apple-identity-renewal': m0014,
 }
 
 export const migrationProvider: MigrationProvider = {
