@@ -7,7 +7,7 @@ import type { Services } from '../../src/domain/services.ts'
 import type { Grant } from '../../src/store/grant-store.ts'
 import type { Stores } from '../../src/store/stores.ts'
 import type { TestServer } from '../support/server.ts'
-import type { DeviceEmulator } from './device-emulator.ts'
+import { DeviceEmulator } from './device-emulator.ts'
 
 /** The real device's signed first POST body (see `shared/fixtures/apple/README.md`). */
 export const fixtureName = 'enroll-body-iphone12-1.der'
@@ -167,4 +167,29 @@ export async function enrollDevice(
   await signInDevice(server, tenant, email, device)
   device.acceptProfile(await device.postEnrollment(found.BaseURL, { token: device.accessToken }))
   return (device.mdmPayload().CheckInURL as string).split('/').at(-2)!
+}
+
+/** Configures Apple enrollment for a new tenant: its managed domain and topic, identities from Onramp's CA (EC). */
+export async function appleTenant(
+  server: TestServer,
+  tenant: string,
+  settings: { domain: string; topic: string },
+): Promise<void> {
+  await server.services.tenants.create({ id: tenant })
+  const configured = await admin(server, 'PUT', `/tenants/${tenant}/apple`, {
+    managed_domains: [settings.domain],
+    apns_topic: settings.topic,
+    identity: { type: 'pkcs12', key_type: 'ec' },
+  })
+  assert.equal(configured.status, 200, JSON.stringify(configured.body))
+}
+
+/** An iPhone of the person's, to enroll as a user enrollment, with the real device's MachineInfo. */
+export function personalIPhone(email: string): DeviceEmulator {
+  return new DeviceEmulator({
+    userIdentifier: email,
+    modelFamily: 'iPhone',
+    machineInfo: readAppleFixture(),
+    identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
+  })
 }

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test'
 import { parse } from 'plist'
 import { identityRenewalWindow } from '../../src/apple/apple-mdm-manager.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
-import { DeviceEmulator, type DeviceResponse } from '../apple/device-emulator.ts'
-import { admin, enrollDevice, readAppleFixture } from '../apple/support.ts'
+import type { DeviceEmulator, DeviceResponse } from '../apple/device-emulator.ts'
+import { admin, appleTenant, enrollDevice, personalIPhone } from '../apple/support.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
 type Dict = Record<string, unknown>
@@ -54,19 +54,8 @@ describe('Apple device identities renewed in place', () => {
 
   before(async () => {
     server = await startTestServer()
-    await server.services.tenants.create({ id: tenant })
-    const configured = await admin(server, 'PUT', `/tenants/${tenant}/apple`, {
-      managed_domains: [domain],
-      apns_topic: topic,
-      identity: { type: 'pkcs12', key_type: 'ec' },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
-    device = new DeviceEmulator({
-      userIdentifier: email,
-      modelFamily: 'iPhone',
-      machineInfo: readAppleFixture(),
-      identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
-    })
+    await appleTenant(server, tenant, { domain, topic })
+    device = personalIPhone(email)
     enrollmentId = await enrollDevice(server, device, tenant, email)
     assert.equal((await device.checkIn({ MessageType: 'Authenticate', Topic: topic })).status, 200)
   })

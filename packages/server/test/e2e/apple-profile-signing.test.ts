@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parseSignedData } from '../../src/apple/cms.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
-import { DeviceEmulator, type DeviceResponse } from '../apple/device-emulator.ts'
-import { admin, readAppleFixture, signInDevice } from '../apple/support.ts'
+import type { DeviceEmulator, DeviceResponse } from '../apple/device-emulator.ts'
+import { admin, appleTenant, personalIPhone, signInDevice } from '../apple/support.ts'
 import { issue, privateKeyPEM, profileSigningPKI } from '../apple/test-pki.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -27,12 +27,7 @@ describe('Apple enrollment profiles signed with the tenant’s certificate', () 
 
   /** A new device's enrollment up to the profile: the answer as the device receives it. */
   async function profileAnswer(): Promise<{ device: DeviceEmulator; answer: DeviceResponse }> {
-    const device = new DeviceEmulator({
-      userIdentifier: email,
-      modelFamily: 'iPhone',
-      machineInfo: readAppleFixture(),
-      identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
-    })
+    const device = personalIPhone(email)
     const { server: found } = await device.discover(server.url)
     assert.ok(found)
     assert.equal((await device.postEnrollment(found.BaseURL)).status, 401)
@@ -54,13 +49,7 @@ describe('Apple enrollment profiles signed with the tenant’s certificate', () 
   before(async () => {
     pki = profileSigningPKI(folder)
     server = await startTestServer()
-    await server.services.tenants.create({ id: tenant })
-    const configured = await admin(server, 'PUT', `/tenants/${tenant}/apple`, {
-      managed_domains: [domain],
-      apns_topic: topic,
-      identity: { type: 'pkcs12', key_type: 'ec' },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
+    await appleTenant(server, tenant, { domain, topic })
   })
 
   after(async () => {

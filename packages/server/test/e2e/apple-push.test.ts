@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test'
 import type { TLSSocket } from 'node:tls'
 import { ApnsPushNotifier } from '../../src/apple/push-notifier.ts'
 import { timeOrderedId } from '../../src/crypto/secrets.ts'
-import { DeviceEmulator } from '../apple/device-emulator.ts'
-import { admin, enrollDevice, readAppleFixture } from '../apple/support.ts'
+import type { DeviceEmulator } from '../apple/device-emulator.ts'
+import { admin, appleTenant, enrollDevice, personalIPhone } from '../apple/support.ts'
 import { issue, privateKeyPEM, pushCertificate } from '../apple/test-pki.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -128,20 +128,9 @@ describe('Apple push over APNs', () => {
     origins = { production: `https://localhost:${port}`, sandbox: `https://127.0.0.1:${port}` }
     notifier = new ApnsPushNotifier({ origins, ca: [read('apns.crt')] })
     server = await startTestServer({ edges: { push: notifier } })
-    await server.services.tenants.create({ id: tenant })
-    const configured = await admin(server, 'PUT', `/tenants/${tenant}/apple`, {
-      managed_domains: [domain],
-      apns_topic: topic,
-      identity: { type: 'pkcs12', key_type: 'ec' },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
+    await appleTenant(server, tenant, { domain, topic })
 
-    device = new DeviceEmulator({
-      userIdentifier: email,
-      modelFamily: 'iPhone',
-      machineInfo: readAppleFixture(),
-      identifiers: { EnrollmentID: `ENR-${timeOrderedId()}` },
-    })
+    device = personalIPhone(email)
     enrollmentId = await enrollDevice(server, device, tenant, email)
     assert.equal((await device.checkIn({ MessageType: 'Authenticate', Topic: topic })).status, 200)
     assert.equal(await tokenUpdate('c0ffee00d15ea5e5'), 200)
