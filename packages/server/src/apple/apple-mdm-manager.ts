@@ -465,9 +465,7 @@ export class AppleMdmManager {
     const config = await this.#configs.find(tenant.id)
     if (!config) throw new AppError('not_found', 'Apple enrollment is not configured for this tenant')
     const bearer = await this.#authorizer.authorize(tenant, config, message.authorization, options)
-    const enrollment = /^[0-9a-v]{26}$/.test(enrollmentId)
-      ? await this.#store.appleEnrollments.get(tenant.id, enrollmentId)
-      : undefined
+    const enrollment = await this.#store.appleEnrollments.get(tenant.id, enrollmentId)
     if (enrollment?.identitySHA256 === undefined) return { config, bearer, enrollment, signedWith: undefined }
     const { identitySHA256, identityNotAfter, renewal } = enrollment
     const signedWith = await checkMessageSignature(message.signature, message.body, [
