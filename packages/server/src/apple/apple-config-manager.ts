@@ -227,9 +227,33 @@ export class AppleConfigManager {
     }
   }
 
+  /**
+   * Replaces the device CA with a new one of the same key type (its key compromised, say): new
+   * profiles and renewals get identities from it. Identities issued before keep working, since
+   * messages are checked against each enrollment's own certificate, until they are renewed.
+   */
+  async rotateDeviceCA(tenantId: string): Promise<AppleConfig> {
+    const { settings } = await this.get(tenantId)
+    const identity = settings.identity
+    if (identity.type !== 'pkcs12')
+      throw new AppError(
+        'conflict',
+        'the tenant’s identities come from SCEP or ACME: Onramp has no CA for them',
+      )
+    const ca = await this.#ca.create(tenantId, identity.keyType, {
+      organization: settings.organization,
+      now: this.#clock.now(),
+    })
+    return this.#updateCertificates(tenantId, { ca }, (current) => {
+      const now = current.settings.identity
+      if (now.type !== 'pkcs12' || now.keyType !== identity.keyType)
+        throw new AppError('conflict', 'the identity settings changed meanwhile: try again')
+    })
+  }
+
   async #updateCertificates(
     tenantId: string,
-    certificates: Partial<Pick<AppleConfig, 'push' | 'profileSigning'>>,
+    certificates: Partial<Pick<AppleConfig, 'ca' | 'push' | 'profileSigning'>>,
     check: (config: AppleConfig) => void = () => {},
   ): Promise<AppleConfig> {
     const updated = await this.#store.transaction(async (stores) => {

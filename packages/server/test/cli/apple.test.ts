@@ -109,6 +109,13 @@ describe('onramp apple', () => {
     assert.equal('push_certificate' in removed, false)
   })
 
+  it('rotates the device CA', async () => {
+    const before = await onrampJSON(['apple', 'show', '--tenant', 'acme'], env)
+    const rotated = await onrampJSON(['apple', 'rotate-device-ca', '--tenant', 'acme'], env)
+    assert.match(rotated.ca_certificate, /^-----BEGIN CERTIFICATE-----/)
+    assert.notEqual(rotated.ca_certificate, before.ca_certificate)
+  })
+
   it('sets and removes the profile-signing certificate', async () => {
     const { signer, intermediate } = profileSigningPKI(dataDir)
     const chain = join(dataDir, 'signer-chain.pem')

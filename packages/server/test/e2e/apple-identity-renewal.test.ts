@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomUUID, X509Certificate } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { parse } from 'plist'
 import { identityRenewalWindow } from '../../src/apple/apple-mdm-manager.ts'
@@ -148,6 +148,26 @@ describe('Apple device identities renewed in place', () => {
     assert.equal(statuses[first.CommandUUID], 'Error')
     assert.equal(statuses[second.CommandUUID], 'Acknowledged', 'installed, as the new signature shows')
     assert.equal((await device.connect({ Status: 'Idle' })).body.length, 0, 'nothing more to renew')
+  })
+
+  it('a rotated device CA issues the next identities; those issued before keep working', async () => {
+    const before = (await admin(server, 'GET', `/tenants/${tenant}/apple`)).body.ca_certificate as string
+    const rotated = await admin(server, 'POST', `/tenants/${tenant}/apple/device-ca/rotate`)
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body))
+    const after = rotated.body.ca_certificate as string
+    assert.notEqual(after, before)
+    assert.equal((await device.connect({ Status: 'Idle' })).status, 200, 'the identity from the old CA signs')
+    assert.equal((await renew()).status, 201)
+    const sent = commandOf(await device.connect({ Status: 'Idle' }))
+    device.installProfile(sent.Command.Payload as Uint8Array)
+    const identity = new X509Certificate(
+      Buffer.from(device.identity!.certificate.toSchema(true).toBER(false)),
+    )
+    assert.ok(identity.verify(new X509Certificate(after).publicKey), 'issued by the new CA')
+    assert.ok(!identity.verify(new X509Certificate(before).publicKey))
+    const acknowledged = await device.connect({ Status: 'Acknowledged', CommandUUID: sent.CommandUUID })
+    assert.equal(acknowledged.status, 200)
+    assert.equal((await enrollment()).identity_sha256, fingerprint(device.identity))
   })
 
   it('takes nothing but CheckOut signed with an expired identity', async () => {

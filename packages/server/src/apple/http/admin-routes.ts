@@ -129,6 +129,16 @@ export function appleAdminRoutes(app: FastifyInstance, services: Services): void
       ),
   )
 
+  app.post<{ Params: Static<typeof TenantParams> }>(
+    '/apple/device-ca/rotate',
+    { schema: { params: TenantParams, response: { 200: AppleConfigView } } },
+    async (request) =>
+      appleConfigView(
+        await services.apple.configs.rotateDeviceCA(request.params.tenant),
+        view(request.params.tenant),
+      ),
+  )
+
   app.put<{ Params: Static<typeof TenantParams>; Body: Static<typeof ProfileSigningBody> }>(
     '/apple/profile-signing-certificate',
     { schema: { params: TenantParams, body: ProfileSigningBody, response: { 200: AppleConfigView } } },

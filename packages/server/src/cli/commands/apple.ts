@@ -120,6 +120,16 @@ export const appleCommands: CommandGroup = {
         print(context, services, config)
       },
     },
+    'rotate-device-ca': {
+      summary: "replace the tenant's device CA: new profiles and renewals get identities from the new one",
+      options: { tenant: tenantOption },
+      async run(context) {
+        const services = await context.services()
+        const tenant = context.required('tenant')
+        await requireTenant(services, tenant)
+        print(context, services, await services.apple.configs.rotateDeviceCA(tenant))
+      },
+    },
     'profile-signing-certificate': {
       summary: "set the certificate the tenant's enrollment profiles are signed with (or --remove it)",
       options: {
