@@ -172,10 +172,11 @@ export class AppleMdmManager {
     const authorized = await this.#authorize(tenant, enrollmentId, request, { lenient: false })
     const now = this.#clock.now()
     // A device near its identity's expiry gets a new one; made here, outside the transaction.
-    const due = authorized.enrollment && !isUserChannel(message) && renewalDue(authorized.enrollment, now)
-    const renewal = due
-      ? await this.#prepareRenewal(tenant, authorized.config, authorized.enrollment!, now)
-      : undefined
+    const seen = authorized.enrollment
+    const renewal =
+      seen && !isUserChannel(message) && renewalDue(seen, now)
+        ? await this.#prepareRenewal(tenant, authorized.config, seen, now)
+        : undefined
     return this.#store.transaction(async (stores) => {
       const { enrollment, userChannel } = await this.#enrollmentFor(
         stores,

@@ -73,7 +73,7 @@ export interface CMSSigner {
 export async function signContent(content: Uint8Array, signer: CMSSigner, now: Date): Promise<Buffer> {
   const [certificate, ...rest] = signer.chain.map((c) => pkijs.Certificate.fromBER(new Uint8Array(c.raw)))
   if (!certificate) throw new Error('a CMS signer needs its certificate')
-  const hash = signer.privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'SHA-384' : 'SHA-256'
+  const { hash, key } = signingKey(signer.privateKey)
   const signedData = new pkijs.SignedData({
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
@@ -100,7 +100,7 @@ export async function signContent(content: Uint8Array, signer: CMSSigner, now: D
               type: oids.messageDigest,
               values: [
                 new asn1js.OctetString({
-                  valueHex: createHash(hash.replace('-', '').toLowerCase()).update(content).digest(),
+                  valueHex: createHash(hash.digest).update(content).digest(),
                 }),
               ],
             }),
@@ -109,7 +109,7 @@ export async function signContent(content: Uint8Array, signer: CMSSigner, now: D
       }),
     ],
   })
-  await signedData.sign(webCryptoKey(signer.privateKey, hash), 0, hash)
+  await signedData.sign(key, 0, hash.webCrypto)
   const contentInfo = new pkijs.ContentInfo({
     contentType: signedDataType,
     content: signedData.toSchema(true),
@@ -117,14 +117,18 @@ export async function signContent(content: Uint8Array, signer: CMSSigner, now: D
   return Buffer.from(contentInfo.toSchema().toBER(false))
 }
 
-function webCryptoKey(key: KeyObject, hash: string): CryptoKey {
+/** The signing key as WebCrypto takes it (what pkijs signs with) and its hash: SHA-384 for P-384 only. */
+function signingKey(privateKey: KeyObject): {
+  hash: { webCrypto: string; digest: string }
+  key: CryptoKey
+} {
+  const p384 = privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1'
+  const hash = p384 ? { webCrypto: 'SHA-384', digest: 'sha384' } : { webCrypto: 'SHA-256', digest: 'sha256' }
   const algorithm =
-    key.asymmetricKeyType === 'rsa'
-      ? { name: 'RSASSA-PKCS1-v1_5', hash }
-      : {
-          name: 'ECDSA',
-          namedCurve: key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256',
-        }
+    privateKey.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: hash.webCrypto }
+      : { name: 'ECDSA', namedCurve: p384 ? 'P-384' : 'P-256' }
   // node:crypto's CryptoKey is the global one; the DOM and Node type libraries differ in key usages only.
-  return key.toCryptoKey(algorithm, false, ['sign']) as unknown as CryptoKey
+  const key = privateKey.toCryptoKey(algorithm, false, ['sign']) as unknown as CryptoKey
+  return { hash, key }
 }
