@@ -164,9 +164,8 @@ export function pushCertificate(
   folder: string,
   name: string,
   id: string,
-): { topic: string; certificatePath: string; keyPath: string; certificate: string; privateKey: string } {
+): OpenSSLCertificate & { topic: string } {
   const topic = `com.apple.mgmt.External.${id}`
-  const [certificatePath, keyPath] = [join(folder, `${name}.crt`), join(folder, `${name}.key`)]
   execFileSync(
     'openssl',
     [
@@ -179,11 +178,10 @@ export function pushCertificate(
       '30',
       '-subj',
       `/UID=${topic}/CN=APSP:${id}/C=US`,
-    ].concat(['-keyout', keyPath, '-out', certificatePath]),
-    { stdio: 'pipe' },
+    ].concat(['-keyout', `${name}.key`, '-out', `${name}.crt`]),
+    { cwd: folder, stdio: 'pipe' },
   )
-  const [certificate, privateKey] = [readFileSync(certificatePath, 'utf8'), readFileSync(keyPath, 'utf8')]
-  return { topic, certificatePath, keyPath, certificate, privateKey }
+  return { topic, ...openSSLFiles(folder, name) }
 }
 
 /** A certificate made with OpenSSL's command-line tool: its files and their PEM text. */
@@ -194,6 +192,17 @@ export interface OpenSSLCertificate {
   privateKey: string
 }
 
+/** `{name}.crt` and `{name}.key` in `folder`, as OpenSSL's command-line tool wrote them. */
+function openSSLFiles(folder: string, name: string): OpenSSLCertificate {
+  const [certificatePath, keyPath] = [join(folder, `${name}.crt`), join(folder, `${name}.key`)]
+  return {
+    certificatePath,
+    keyPath,
+    certificate: readFileSync(certificatePath, 'utf8'),
+    privateKey: readFileSync(keyPath, 'utf8'),
+  }
+}
+
 /**
  * What an administrator might upload to sign enrollment profiles, made with OpenSSL's
  * command-line tool: a root and an intermediate CA, an RSA signer under the intermediate, an EC
@@ -202,15 +211,7 @@ export interface OpenSSLCertificate {
  */
 export function profileSigningPKI(folder: string) {
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: 'pipe' })
-  const files = (name: string): OpenSSLCertificate => {
-    const [certificatePath, keyPath] = [join(folder, `${name}.crt`), join(folder, `${name}.key`)]
-    return {
-      certificatePath,
-      keyPath,
-      certificate: readFileSync(certificatePath, 'utf8'),
-      privateKey: readFileSync(keyPath, 'utf8'),
-    }
-  }
+  const files = (name: string) => openSSLFiles(folder, name)
   const keyArgs = (key: string) =>
     key === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${key}`]
   const make = (name: string, key: string, issuer: string, extensions: string[]) => {
