@@ -42,6 +42,13 @@ export function appleURLs(issuer: string) {
   }
 }
 
+/** When one of a tenant's Apple certificates expires, in seconds since the epoch. */
+export interface AppleCertificateExpiry {
+  tenantId: string
+  certificate: 'device_ca' | 'push' | 'profile_signing'
+  notAfter: number
+}
+
 /** What an administrator uploads to sign enrollment profiles: a certificate chain and the signer's key. */
 export interface ProfileSigningInput {
   /** PEM, the signer's certificate first, then its intermediates. */
@@ -96,6 +103,25 @@ export class AppleConfigManager {
     if (!config)
       throw new AppError('not_found', `Apple enrollment is not configured for tenant "${tenantId}"`)
     return config
+  }
+
+  /**
+   * When each configured tenant's certificates expire: the device CA's, the push certificate's
+   * and the profile-signing chain's (its first certificate to expire), in seconds since the epoch.
+   */
+  async certificateExpiries(): Promise<AppleCertificateExpiry[]> {
+    const expiries: AppleCertificateExpiry[] = []
+    for (const row of await this.#store.appleConfigs.listCertificates()) {
+      const { tenantId, deviceCA, push, profileSigningChain: chain } = row
+      const expires = (certificate: AppleCertificateExpiry['certificate'], chainOf: X509Certificate[]) => {
+        const notAfter = Math.min(...chainOf.map((one) => Math.floor(one.validToDate.getTime() / 1000)))
+        expiries.push({ tenantId, certificate, notAfter })
+      }
+      if (deviceCA) expires('device_ca', [new X509Certificate(deviceCA)])
+      if (push) expires('push', [new X509Certificate(push)])
+      if (chain) expires('profile_signing', profileSigningChain(chain))
+    }
+    return expiries
   }
 
   /** The tenant that manages the domain, if any. */

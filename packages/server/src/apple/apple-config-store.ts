@@ -36,8 +36,19 @@ export interface AppleConfig {
   updatedAt: number
 }
 
+/** The certificates of one tenant's configuration that expire, without their keys. */
+export interface AppleCertificates {
+  tenantId: string
+  deviceCA: string | undefined
+  push: string | undefined
+  /** The profile signer's certificate first, then its intermediates. */
+  profileSigningChain: string | undefined
+}
+
 export interface AppleConfigStore {
   get(tenantId: string): Promise<AppleConfig | undefined>
+  /** Every configured tenant's certificates, in tenant order. */
+  listCertificates(): Promise<AppleCertificates[]>
   /** The tenant whose managed domains include `domain` (lower case). */
   tenantForDomain(domain: string): Promise<string | undefined>
   /** Which of `domains` another tenant manages already. */

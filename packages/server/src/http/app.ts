@@ -82,7 +82,10 @@ export function createHTTPServer(options: {
 export function buildApp(options: AppOptions & { metricsOn?: FastifyInstance }): FastifyInstance {
   const { services } = options
   const app = createHTTPServer(options)
-  metricsRoute(options.metricsOn ?? app, registerMetrics(app))
+  const metrics = registerMetrics(app, {
+    appleCertificateExpiries: () => services.apple.configs.certificateExpiries(),
+  })
+  metricsRoute(options.metricsOn ?? app, metrics)
   healthRoutes(app, services)
   app.register(async (root) => {
     resolveTenant(root, services)

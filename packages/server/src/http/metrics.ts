@@ -1,17 +1,24 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client'
+import type { AppleCertificateExpiry } from '../apple/apple-config-manager.ts'
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
-/** Prometheus metrics: request counts and latencies by route, plus the process defaults. */
-export function registerMetrics(app: FastifyInstance): Registry {
+/**
+ * Prometheus metrics: request counts and latencies by route, when the tenants' Apple
+ * certificates expire (read when scraped), plus the process defaults.
+ */
+export function registerMetrics(
+  app: FastifyInstance,
+  options: { appleCertificateExpiries: () => Promise<AppleCertificateExpiry[]> },
+): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'onramp_' })
   const requests = new RequestCounts()
   const latency = new RouteLatency()
+  const expiries = new AppleCertificateExpiries(options.appleCertificateExpiries, app.log)
   // The registry reads any object with this shape; its types name only prom-client's own classes.
-  registry.registerMetric(requests as unknown as Metric)
-  registry.registerMetric(latency as unknown as Metric)
+  for (const metric of [requests, latency, expiries]) registry.registerMetric(metric as unknown as Metric)
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: tenant ids stay bounded, tokens never become labels.
     const route = request.routeOptions.url ?? 'unmatched'
@@ -26,8 +33,8 @@ export function registerMetrics(app: FastifyInstance): Registry {
 interface Scraped {
   name: string
   help: string
-  type: 'counter' | 'histogram'
-  aggregator: 'sum'
+  type: 'counter' | 'histogram' | 'gauge'
+  aggregator: 'sum' | 'omit'
   values: { metricName?: string; labels: Record<string, string | number>; value: number }[]
 }
 
@@ -101,4 +108,38 @@ class RouteLatency {
   reset(): void {
     this.#routes.clear()
   }
+}
+
+/** A gauge per tenant and certificate, for alerts ahead of an expiry (a lapsed push certificate stops every device). */
+class AppleCertificateExpiries {
+  readonly name = 'onramp_apple_certificate_expiry_timestamp_seconds'
+  readonly help =
+    'When a tenant’s Apple certificate expires (device_ca, push, profile_signing), in seconds since the epoch'
+  readonly type = 'gauge' as const
+  // Timestamps do not add up across processes.
+  readonly aggregator = 'omit' as const
+  readonly #read: () => Promise<AppleCertificateExpiry[]>
+  readonly #log: FastifyBaseLogger
+
+  constructor(read: () => Promise<AppleCertificateExpiry[]>, log: FastifyBaseLogger) {
+    this.#read = read
+    this.#log = log
+  }
+
+  async get(): Promise<Scraped> {
+    let expiries: AppleCertificateExpiry[] = []
+    try {
+      expiries = await this.#read()
+    } catch (error) {
+      // The other metrics still answer; the gauge's series go missing, which an alert can see.
+      this.#log.warn({ err: error }, 'could not read the Apple certificates for /metrics')
+    }
+    const values = expiries.map(({ tenantId, certificate, notAfter }) => ({
+      labels: { tenant: tenantId, certificate },
+      value: notAfter,
+    }))
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+  }
+
+  reset(): void {}
 }

@@ -202,6 +202,34 @@ export function defineAppleStoreSuite(
         assert.equal(await store().appleConfigs.tenantForDomain(second), tenant.id)
       })
 
+      it('listCertificates gives each configured tenant’s certificates, never a key', async () => {
+        const [tenant, bare] = [await newTenant(), await newTenant()]
+        const config = configOf(tenant.id, [`${uid('c')}.example`])
+        await store().appleConfigs.put(config)
+        await store().appleConfigs.put(
+          configOf(bare.id, [`${uid('d')}.example`], {
+            ca: undefined,
+            push: undefined,
+            profileSigning: undefined,
+          }),
+        )
+        const listed = (await store().appleConfigs.listCertificates()).filter((certificates) =>
+          [tenant.id, bare.id].includes(certificates.tenantId),
+        )
+        assert.deepEqual(
+          listed,
+          [
+            {
+              tenantId: tenant.id,
+              deviceCA: config.ca!.certificatePEM,
+              push: config.push!.certificatePEM,
+              profileSigningChain: config.profileSigning!.chainPEM,
+            },
+            { tenantId: bare.id, deviceCA: undefined, push: undefined, profileSigningChain: undefined },
+          ].sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1)),
+        )
+      })
+
       it('a domain belongs to one tenant', async () => {
         const tenant = await newTenant()
         const other = await newTenant()

@@ -205,8 +205,8 @@ function openSSLFiles(folder: string, name: string): OpenSSLCertificate {
 
 /**
  * What an administrator might upload to sign enrollment profiles, made with OpenSSL's
- * command-line tool: a root and an intermediate CA, an RSA signer under the intermediate, an EC
- * P-256 signer under the root, and two the server must refuse: a certificate whose key usage
+ * command-line tool: a root and an intermediate CA, an RSA signer under the intermediate (valid
+ * ten days longer than it, as a signer may be), an EC P-256 signer under the root, and two the server must refuse: a certificate whose key usage
  * allows only key encipherment, and a P-521 key.
  */
 export function profileSigningPKI(folder: string) {
@@ -214,7 +214,7 @@ export function profileSigningPKI(folder: string) {
   const files = (name: string) => openSSLFiles(folder, name)
   const keyArgs = (key: string) =>
     key === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${key}`]
-  const make = (name: string, key: string, issuer: string, extensions: string[]) => {
+  const make = (name: string, key: string, issuer: string, extensions: string[], days = 30) => {
     openssl([
       'req',
       ...keyArgs(key),
@@ -237,7 +237,7 @@ export function profileSigningPKI(folder: string) {
       '-CAkey',
       `${issuer}.key`,
       '-days',
-      '30',
+      String(days),
       '-extfile',
       `${name}.ext`,
       '-out',
@@ -264,7 +264,7 @@ export function profileSigningPKI(folder: string) {
     'root.crt',
   ])
   make('intermediate', 'rsa', 'root', ca)
-  make('signer', 'rsa', 'intermediate', ['keyUsage=critical,digitalSignature'])
+  make('signer', 'rsa', 'intermediate', ['keyUsage=critical,digitalSignature'], 40)
   make('ec-signer', 'P-256', 'root', ['keyUsage=critical,digitalSignature'])
   make('no-signature', 'rsa', 'root', ['keyUsage=critical,keyEncipherment'])
   make('p521', 'P-521', 'root', [])

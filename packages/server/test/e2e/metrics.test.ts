@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict'
+import { randomUUID, X509Certificate } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { timeOrderedId } from '../../src/crypto/secrets.ts'
+import { admin, appleTenant } from '../apple/support.ts'
+import { profileSigningPKI, pushCertificate } from '../apple/test-pki.ts'
 import { postForm, send } from '../support/http.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
 
@@ -88,5 +95,61 @@ describe('GET /metrics', () => {
     } finally {
       await separate.close()
     }
+  })
+})
+
+describe('GET /metrics: when the tenants’ Apple certificates expire', () => {
+  const run = timeOrderedId().slice(-6)
+  const tenant = `apple-expiry-${run}`
+  const folder = mkdtempSync(join(tmpdir(), 'onramp-certificate-expiry-'))
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer()
+  })
+  after(async () => {
+    await server?.close()
+    rmSync(folder, { recursive: true, force: true })
+  })
+
+  const notAfter = (pem: string): number => Math.floor(new X509Certificate(pem).validToDate.getTime() / 1000)
+  const expiry = (certificate: string) =>
+    `onramp_apple_certificate_expiry_timestamp_seconds{tenant="${tenant}",certificate="${certificate}"}`
+  async function scrape(): Promise<Map<string, number>> {
+    const response = await send(`${server.url}/metrics`)
+    assert.equal(response.status, 200)
+    assert.match(String(response.body), /# TYPE onramp_apple_certificate_expiry_timestamp_seconds gauge/)
+    return samples(String(response.body))
+  }
+
+  it('gives the device CA’s, the push certificate’s and the signing chain’s first expiry, per tenant', async () => {
+    assert.ok(![...(await scrape()).keys()].some((name) => name.includes(tenant)))
+
+    const push = pushCertificate(folder, 'push', randomUUID())
+    await appleTenant(server, tenant, { domain: `initech-${run}.example`, topic: push.topic })
+    const pushed = await admin(server, 'PUT', `/tenants/${tenant}/apple/push-certificate`, {
+      certificate: push.certificate,
+      private_key: push.privateKey,
+    })
+    assert.equal(pushed.status, 200, JSON.stringify(pushed.body))
+    const { signer, intermediate } = profileSigningPKI(folder)
+    const signing = await admin(server, 'PUT', `/tenants/${tenant}/apple/profile-signing-certificate`, {
+      certificate: signer.certificate + intermediate.certificate,
+      private_key: signer.privateKey,
+    })
+    assert.equal(signing.status, 200, JSON.stringify(signing.body))
+
+    const scraped = await scrape()
+    assert.equal(scraped.get(expiry('device_ca')), notAfter(signing.body.ca_certificate))
+    assert.equal(scraped.get(expiry('push')), notAfter(push.certificate))
+    // The intermediate expires ten days before the signer: profiles stop verifying with it.
+    assert.ok(notAfter(intermediate.certificate) < notAfter(signer.certificate))
+    assert.equal(scraped.get(expiry('profile_signing')), notAfter(intermediate.certificate))
+
+    const removed = await admin(server, 'DELETE', `/tenants/${tenant}/apple/profile-signing-certificate`)
+    assert.equal(removed.status, 200, JSON.stringify(removed.body))
+    const after = await scrape()
+    assert.equal(after.has(expiry('profile_signing')), false)
+    assert.equal(after.get(expiry('push')), notAfter(push.certificate))
   })
 })

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely'
-import type { Executor } from '../../store/kysely/executor.ts'
-import type { AppleConfig, AppleConfigStore } from '../apple-config-store.ts'
+import { type Executor, optional } from '../../store/kysely/executor.ts'
+import type { AppleCertificates, AppleConfig, AppleConfigStore } from '../apple-config-store.ts'
 import type { AppleSettings } from '../apple-settings.ts'
 import type { AppleConfigsTable } from '../tables/apple-configs.ts'
 
@@ -27,6 +27,20 @@ export class KyselyAppleConfigStore implements AppleConfigStore {
       row,
       domains.map((d) => d.domain),
     )
+  }
+
+  async listCertificates(): Promise<AppleCertificates[]> {
+    const rows = await this.#db
+      .selectFrom('apple_configs')
+      .select(['tenant_id', 'ca_certificate', 'push_certificate', 'profile_signing_chain'])
+      .orderBy('tenant_id')
+      .execute()
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      deviceCA: optional(row.ca_certificate),
+      push: optional(row.push_certificate),
+      profileSigningChain: optional(row.profile_signing_chain),
+    }))
   }
 
   async tenantForDomain(domain: string): Promise<string | undefined> {
