@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../domain/services.ts'
 
+/** Every method a tenant's routes answer (PATCH: a person names their passkey). */
+const allowedMethods = 'GET, POST, PUT, PATCH, DELETE'
 const allowedHeaders = 'authorization, content-type, dpop, if-match, if-none-match'
 /**
  * What the SDK must read from responses: nonces to retry with, RFC 6750/9449 challenges and the
@@ -38,7 +40,7 @@ async function answerOrigin(
   reply.header('access-control-allow-origin', origin)
   if (request.method === 'OPTIONS') {
     reply
-      .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
+      .header('access-control-allow-methods', allowedMethods)
       .header('access-control-allow-headers', allowedHeaders)
       .header('access-control-max-age', '600')
   } else {

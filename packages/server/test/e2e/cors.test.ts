@@ -38,6 +38,21 @@ describe('CORS for browser apps', () => {
     assert.match(response.headers.get('vary') ?? '', /origin/i)
   })
 
+  it('allows every method the tenant’s routes answer, PATCH of a passkey’s name included', async () => {
+    const response = await fetch(`${server.issuer()}/profile/passkeys/a-credential`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: appOrigin,
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization, dpop, content-type',
+      },
+    })
+    assert.equal(response.status, 204)
+    const allowed = (response.headers.get('access-control-allow-methods') ?? '').split(/,\s*/)
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+      assert.ok(allowed.includes(method), method)
+  })
+
   it('gives other origins and other tenants no CORS headers', async () => {
     for (const response of [
       await preflight('https://evil.example'),
