@@ -108,7 +108,7 @@ describe('pushed authorization requests and the authorization endpoint', () => {
       assert.equal(as.authorization_response_iss_parameter_supported, true)
       assert.deepEqual(as.response_types_supported, ['code'])
       assert.ok(as.grant_types_supported?.includes('authorization_code'))
-      assert.deepEqual(as.acr_values_supported, ['0', '1'])
+      assert.deepEqual(as.acr_values_supported, ['0', '1', '2'])
     })
   })
 

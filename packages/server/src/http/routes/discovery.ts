@@ -1,5 +1,5 @@
 import { JWSAlgorithms } from '@onramp/crypto'
-import { AnonymousACR, GrantType, PasswordACR } from '@onramp/protocol'
+import { AnonymousACR, GrantType, PasskeyACR, PasswordACR } from '@onramp/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../domain/services.ts'
 import { clientAuthMethods } from '../client-authentication.ts'
@@ -34,7 +34,7 @@ export function serverMetadata(issuer: string): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: clientAuthMethods.filter((m) => m !== 'none'),
     dpop_signing_alg_values_supported: JWSAlgorithms,
     subject_types_supported: ['public'],
-    acr_values_supported: [AnonymousACR, PasswordACR],
+    acr_values_supported: [AnonymousACR, PasswordACR, PasskeyACR],
     claims_supported: ['sub', 'acr', 'amr'],
     authentication_modes_supported: ['no', 'password', 'biometric'],
     app_config_endpoint: `${issuer}/app-config`,
