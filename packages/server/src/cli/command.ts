@@ -107,7 +107,15 @@ export const tenantOption: OptionSpec = {
   required: true,
 }
 
-/** Fails with `not_found` unless the tenant exists, so listing an unknown tenant is an error, not an empty list. */
-export async function requireTenant(services: Services, tenantId: string): Promise<void> {
-  await services.tenants.get(tenantId)
+/**
+ * The services and `--tenant` of a command below a tenant. Fails with `not_found` unless the
+ * tenant exists, so listing an unknown tenant is an error, not an empty list.
+ */
+export async function tenantServices(
+  context: CommandContext,
+): Promise<{ services: Services; tenant: string }> {
+  const services = await context.services()
+  const tenant = context.required('tenant')
+  await services.tenants.get(tenant)
+  return { services, tenant }
 }

@@ -3,8 +3,8 @@ import { accountView, passkeyView } from '../../http/admin/views.ts'
 import {
   type CommandContext,
   type CommandGroup,
-  requireTenant,
   tenantOption,
+  tenantServices,
   UsageError,
 } from '../command.ts'
 import { details, list, time } from '../output.ts'
@@ -29,9 +29,7 @@ export const accountCommands: CommandGroup = {
         identity: { type: 'string', value: 'PROVIDER:SUBJECT', description: 'e.g. oidc:corp:248289761001' },
       },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const account = await find(context, tenant)
         context.out.result(accountView(account), () => describeAccount(account))
       },

@@ -15,8 +15,8 @@ import type { Services } from '../../domain/services.ts'
 import {
   type CommandContext,
   type CommandGroup,
-  requireTenant,
   tenantOption,
+  tenantServices,
   UsageError,
 } from '../command.ts'
 import { details, list, time } from '../output.ts'
@@ -31,9 +31,7 @@ export const appleCommands: CommandGroup = {
       summary: "show the tenant's Apple enrollment configuration and endpoints",
       options: { tenant: tenantOption },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         print(context, services, await services.apple.configs.get(tenant))
       },
     },
@@ -84,9 +82,7 @@ export const appleCommands: CommandGroup = {
         'trust-anchors': fileOrNone('PEM roots the device signature must chain to (Apple’s root)'),
       },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const current = await services.apple.configs.find(tenant)
         const config = await services.apple.configs.configure(tenant, settingsFrom(context, current))
         print(context, services, config)
@@ -102,9 +98,7 @@ export const appleCommands: CommandGroup = {
         remove: { type: 'boolean', description: 'remove the push certificate' },
       },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         if (context.flag('remove')) {
           print(context, services, await services.apple.configs.removePushCertificate(tenant))
           return
@@ -124,9 +118,7 @@ export const appleCommands: CommandGroup = {
       summary: "replace the tenant's device CA: new profiles and renewals get identities from the new one",
       options: { tenant: tenantOption },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         print(context, services, await services.apple.configs.rotateDeviceCA(tenant))
       },
     },
@@ -143,9 +135,7 @@ export const appleCommands: CommandGroup = {
         remove: { type: 'boolean', description: 'remove it: profiles are then unsigned' },
       },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const config = context.flag('remove')
           ? await services.apple.configs.removeProfileSigningCertificate(tenant)
           : await services.apple.configs.setProfileSigningCertificate(tenant, {

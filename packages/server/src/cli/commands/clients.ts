@@ -3,7 +3,7 @@ import type { ClientInput } from '../../domain/client-manager.ts'
 import { defined } from '../../http/admin/defined.ts'
 import { clientView } from '../../http/admin/views.ts'
 import type { Client } from '../../store/client-store.ts'
-import { type CommandGroup, requireTenant, tenantOption, UsageError } from '../command.ts'
+import { type CommandGroup, tenantOption, tenantServices, UsageError } from '../command.ts'
 import { details, list, table, time } from '../output.ts'
 
 /** Short names for `--grant-types`; full grant type URIs are accepted too. */
@@ -24,9 +24,7 @@ export const clientCommands: CommandGroup = {
       summary: "list a tenant's clients",
       options: { tenant: tenantOption },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const clients = await services.clients.list(tenant)
         context.out.result({ clients: clients.map(clientView) }, () =>
           clients.length === 0

@@ -2,7 +2,7 @@ import { devicePageSize } from '../../domain/device-manager.ts'
 import { defined } from '../../http/admin/defined.ts'
 import { devicePageView, deviceView } from '../../http/admin/views.ts'
 import type { Device } from '../../store/device-store.ts'
-import { type CommandGroup, requireTenant, tenantOption } from '../command.ts'
+import { type CommandGroup, tenantOption, tenantServices } from '../command.ts'
 import { details, table, time } from '../output.ts'
 
 const deviceOption = { type: 'string', value: 'ID', description: 'device id', required: true } as const
@@ -27,14 +27,12 @@ export const deviceCommands: CommandGroup = {
         },
       },
       async run(context) {
-        const tenant = context.required('tenant')
         const options = defined({
           limit: context.count('limit'),
           profileId: context.option('profile-id'),
           after: context.option('after'),
         })
-        const services = await context.services()
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const page = await services.devices.page(tenant, options)
         context.out.result(devicePageView(page), () => {
           if (page.devices.length === 0) return `No devices in tenant "${tenant}".`

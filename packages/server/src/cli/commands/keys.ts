@@ -1,6 +1,6 @@
 import { signingKeyView } from '../../http/admin/views.ts'
 import type { SigningKeyRecord } from '../../store/signing-key-store.ts'
-import { type CommandGroup, requireTenant, tenantOption } from '../command.ts'
+import { type CommandGroup, tenantOption, tenantServices } from '../command.ts'
 import { table, time } from '../output.ts'
 
 export const keyCommands: CommandGroup = {
@@ -10,9 +10,7 @@ export const keyCommands: CommandGroup = {
       summary: 'list the published signing keys (the active one and those retired whose tokens may live)',
       options: { tenant: tenantOption },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const keys = await services.keys.list(tenant)
         context.out.result({ keys: keys.map(signingKeyView) }, () => keyTable(keys))
       },

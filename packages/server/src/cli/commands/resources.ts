@@ -3,7 +3,7 @@ import type { ResourceInput } from '../../domain/resource-manager.ts'
 import { defined } from '../../http/admin/defined.ts'
 import { resourceView } from '../../http/admin/views.ts'
 import type { Resource } from '../../store/resource-store.ts'
-import { type CommandGroup, requireTenant, tenantOption, UsageError } from '../command.ts'
+import { type CommandGroup, tenantOption, tenantServices, UsageError } from '../command.ts'
 import { details, list, table, time } from '../output.ts'
 
 const audienceOption = {
@@ -20,9 +20,7 @@ export const resourceCommands: CommandGroup = {
       summary: "list a tenant's resources",
       options: { tenant: tenantOption },
       async run(context) {
-        const services = await context.services()
-        const tenant = context.required('tenant')
-        await requireTenant(services, tenant)
+        const { services, tenant } = await tenantServices(context)
         const resources = await services.resources.list(tenant)
         context.out.result({ resources: resources.map(resourceView) }, () =>
           resources.length === 0
